@@ -1,0 +1,46 @@
+"""Business days: Odoo stores UTC timestamps; a business day is a calendar day in BUSINESS_TIMEZONE."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+ODOO_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def utc_window(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of business day `day`: local midnight to the next local midnight."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def odoo_window(day: date, tz: ZoneInfo) -> tuple[str, str]:
+    """The UTC window of `day` as Odoo datetime literals for a search domain."""
+    start, end = utc_window(day, tz)
+    return start.strftime(ODOO_DATETIME_FORMAT), end.strftime(ODOO_DATETIME_FORMAT)
+
+
+def business_today(tz: ZoneInfo, now: datetime | None = None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(tz).date()
+
+
+def business_yesterday(tz: ZoneInfo, now: datetime | None = None) -> date:
+    """The business day that has just ended: what a nightly run processes by default."""
+    return business_today(tz, now) - timedelta(days=1)
+
+
+def day_range(start: date, end: date) -> list[date]:
+    """Every day from start to end inclusive."""
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def parse_day(value: str | date | None, tz: ZoneInfo) -> date:
+    """A task's `target_date`: ISO string, date, or None for yesterday in the business timezone."""
+    if value is None:
+        return business_yesterday(tz)
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)

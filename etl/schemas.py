@@ -1,0 +1,109 @@
+"""Typed column contracts of the star schema (DESIGN §5): the interface between the ETL and the dashboard.
+
+Money is kept as Odoo returns it (Float64, company currency, no rounding); `date` is the business day in
+BUSINESS_TIMEZONE; timestamps are UTC. Every fact partition and dimension file is written with exactly these
+columns in this order, so an empty day is still a typed file.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+ID = pl.Int64
+MONEY = pl.Float64
+QTY = pl.Float64
+UTC_TS = pl.Datetime("us", "UTC")
+
+# One row per POS order line (pos.order.line of a paid/done/invoiced order); revenue is tax included, after discount.
+FACT_SALES = pl.Schema(
+    {
+        "date": pl.Date,
+        "order_ts": UTC_TS,
+        "order_id": ID,
+        "order_ref": pl.String,
+        "store_id": ID,
+        "session_id": ID,
+        "line_id": ID,
+        "product_id": ID,
+        "customer_id": ID,
+        "cashier_id": ID,
+        "user_id": ID,
+        "company_id": ID,
+        "quantity": QTY,
+        "price_unit": MONEY,
+        "discount_pct": pl.Float64,
+        "revenue": MONEY,
+        "revenue_excl_tax": MONEY,
+        "tax_amount": MONEY,
+        "discount_amount": MONEY,
+        "is_refund": pl.Boolean,
+        "refunded_line_id": ID,
+    }
+)
+
+# One row per pos.payment of a paid/done/invoiced order; change given back is a negative payment row, as in Odoo.
+FACT_PAYMENTS = pl.Schema(
+    {
+        "date": pl.Date,
+        "order_id": ID,
+        "payment_id": ID,
+        "payment_method_id": ID,
+        "amount": MONEY,
+        "store_id": ID,
+    }
+)
+
+_DIM_COMMON = {"name": pl.String, "active": pl.Boolean, "write_date": UTC_TS}
+
+
+def _dim(key: str, **extra: pl.DataType) -> pl.Schema:
+    return pl.Schema({key: ID, **_DIM_COMMON, **extra})
+
+
+DIMENSIONS: dict[str, pl.Schema] = {
+    "dim_products": _dim(
+        "product_id",
+        default_code=pl.String,
+        barcode=pl.String,
+        product_tmpl_id=ID,
+        category_id=ID,
+        category_name=pl.String,
+        brand_id=ID,
+        brand_name=pl.String,
+        uom_id=ID,
+        list_price=MONEY,
+        standard_price=MONEY,
+        product_type=pl.String,
+    ),
+    "dim_categories": _dim("category_id", complete_name=pl.String, parent_id=ID),
+    "dim_brands": _dim("brand_id"),
+    "dim_taxes": _dim(
+        "tax_id", amount=pl.Float64, amount_type=pl.String, price_include=pl.Boolean, type_tax_use=pl.String,
+        company_id=ID,
+    ),
+    "dim_partners": _dim(
+        "partner_id", ref=pl.String, is_company=pl.Boolean, customer_rank=pl.Int64, supplier_rank=pl.Int64,
+        city=pl.String,
+    ),
+    "dim_users": _dim("user_id", login=pl.String, company_id=ID),
+    "dim_cashiers": _dim("cashier_id", user_id=ID, company_id=ID),
+    "dim_stores": _dim("store_id", company_id=ID),
+    "dim_payment_methods": _dim("payment_method_id", is_cash_count=pl.Boolean, company_id=ID),
+    "dim_companies": _dim("company_id", currency=pl.String),
+    "dim_uoms": _dim("uom_id", category_id=ID, factor=pl.Float64, uom_type=pl.String),
+    "dim_locations": _dim("location_id", complete_name=pl.String, usage=pl.String, company_id=ID),
+    "dim_lots": _dim("lot_id", product_id=ID, company_id=ID),
+}
+
+
+def empty_frame(schema: pl.Schema) -> pl.DataFrame:
+    """A zero-row frame with the contract's columns and types."""
+    return pl.DataFrame(schema=schema)
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Select and cast `frame` to exactly `schema` (missing columns are an error, never silently null)."""
+    missing = [name for name in schema.names() if name not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks contract columns {missing}")
+    return frame.select([pl.col(name).cast(dtype, strict=True) for name, dtype in schema.items()])

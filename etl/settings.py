@@ -1,0 +1,209 @@
+"""The one place NKDash reads its settings (DESIGN §2) from the environment and `.env`.
+
+Every process (worker, beat, dashboard, scripts) calls `get_settings()`; a missing or malformed value raises
+`SettingsError` whose message is one line naming the setting, and `exit_on_invalid_settings()` turns that into a
+clean process exit. Secrets are kept out of `repr()` so a logged settings object never leaks them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Mapping, TypeVar
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+T = TypeVar("T")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROTOCOLS = ("jsonrpc", "jsonrpc+ssl")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line that names it."""
+
+
+@dataclass(frozen=True)
+class OdooSettings:
+    host: str
+    port: int
+    protocol: str
+    database: str
+    username: str
+    api_key: str = field(repr=False)
+    page_size: int
+    brand_field: str  # "auto", "none" or a field name on product.product
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.protocol == "jsonrpc+ssl" else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    odoo: OdooSettings | None  # None when no Odoo is configured (dashboard-only processes)
+    redis_url: str = field(repr=False)
+    data_lake_root: str
+    business_timezone: ZoneInfo
+    etl_start_date: date | None
+    late_change_window_days: int
+    worker_concurrency: int
+    task_soft_time_limit: int
+    task_time_limit: int
+    dash_cache_ttl_seconds: int
+    ops_username: str | None
+    ops_password: str | None = field(repr=False)
+    log_level: str
+    log_format: str
+    host: str
+    port: int
+
+    @property
+    def ops_enabled(self) -> bool:
+        return bool(self.ops_username and self.ops_password)
+
+    def require_odoo(self) -> OdooSettings:
+        """The Odoo settings, or a SettingsError naming the first missing one."""
+        if self.odoo is None:
+            raise SettingsError("ODOO_HOST (or ODOO_URL) is not set: NKDash needs an Odoo server to extract from")
+        return self.odoo
+
+
+def _read(env: Mapping[str, str], name: str, *aliases: str) -> str | None:
+    for key in (name, *aliases):
+        value = env.get(key)
+        if value is not None and value.strip() != "":
+            return value.strip()
+    return None
+
+
+def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], expected: str) -> T:
+    raw = _read(env, name)
+    if raw is None:
+        return default
+    try:
+        return convert(raw)
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise SettingsError(f"{name}={raw!r} is invalid: expected {expected}") from exc
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("not positive")
+    return value
+
+
+def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        value = raw.upper() if upper else raw.lower()
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return convert
+
+
+def _odoo_settings(env: Mapping[str, str]) -> OdooSettings | None:
+    url = _read(env, "ODOO_URL")
+    host = _read(env, "ODOO_HOST")
+    if url is None and host is None:
+        return None
+    protocol = _parse(env, "ODOO_PROTOCOL", "jsonrpc+ssl", _choice(PROTOCOLS), "jsonrpc or jsonrpc+ssl")
+    port = _parse(env, "ODOO_PORT", 443, _positive_int, "a port number")
+    if url is not None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise SettingsError(f"ODOO_URL={url!r} is invalid: expected http(s)://host[:port]")
+        host = parsed.hostname
+        protocol = "jsonrpc+ssl" if parsed.scheme == "https" else "jsonrpc"
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    required = {
+        "ODOO_DB": _read(env, "ODOO_DB"),
+        "ODOO_USERNAME": _read(env, "ODOO_USERNAME", "ODOO_USER"),
+        "ODOO_API_KEY": _read(env, "ODOO_API_KEY", "ODOO_PASSWORD"),
+    }
+    for name, value in required.items():
+        if value is None:
+            raise SettingsError(f"{name} is not set: it is required when an Odoo server is configured")
+    assert host is not None
+    return OdooSettings(
+        host=host,
+        port=port,
+        protocol=protocol,
+        database=required["ODOO_DB"] or "",
+        username=required["ODOO_USERNAME"] or "",
+        api_key=required["ODOO_API_KEY"] or "",
+        page_size=_parse(env, "ODOO_PAGE_SIZE", 2000, _positive_int, "a positive integer"),
+        brand_field=_read(env, "ODOO_BRAND_FIELD") or "auto",
+    )
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build Settings from a mapping of environment variables (pure; used directly by tests)."""
+    soft = _parse(env, "CELERY_TASK_SOFT_TIME_LIMIT", 1800, _positive_int, "seconds")
+    hard = _parse(env, "CELERY_TASK_TIME_LIMIT", 1900, _positive_int, "seconds")
+    if hard <= soft:
+        raise SettingsError(f"CELERY_TASK_TIME_LIMIT={hard} is invalid: it must exceed CELERY_TASK_SOFT_TIME_LIMIT={soft}")
+    ops_user, ops_password = _read(env, "OPS_USERNAME"), _read(env, "OPS_PASSWORD")
+    if bool(ops_user) != bool(ops_password):
+        missing = "OPS_PASSWORD" if ops_user else "OPS_USERNAME"
+        raise SettingsError(f"{missing} is not set: OPS_USERNAME and OPS_PASSWORD go together")
+    lake_root = _read(env, "DATA_LAKE_ROOT") or str(PROJECT_ROOT / "data-lake")
+    return Settings(
+        odoo=_odoo_settings(env),
+        redis_url=_read(env, "REDIS_URL") or "redis://localhost:6379/0",
+        data_lake_root=lake_root,
+        business_timezone=_parse(env, "BUSINESS_TIMEZONE", ZoneInfo("Asia/Jakarta"), ZoneInfo, "an IANA zone"),
+        etl_start_date=_parse(env, "ETL_START_DATE", None, date.fromisoformat, "YYYY-MM-DD"),
+        late_change_window_days=_parse(env, "ETL_LATE_CHANGE_WINDOW_DAYS", 7, _positive_int, "days"),
+        worker_concurrency=_parse(env, "CELERY_WORKER_CONCURRENCY", 2, _positive_int, "a positive integer"),
+        task_soft_time_limit=soft,
+        task_time_limit=hard,
+        dash_cache_ttl_seconds=_parse(env, "DASH_CACHE_TTL_SECONDS", 300, int, "seconds"),
+        ops_username=ops_user,
+        ops_password=ops_password,
+        log_level=_parse(env, "LOG_LEVEL", "INFO", _choice(LOG_LEVELS, upper=True), "DEBUG/INFO/WARNING/ERROR"),
+        log_format=_parse(env, "LOG_FORMAT", "json", _choice(LOG_FORMATS), "json or text"),
+        host=_read(env, "HOST") or "127.0.0.1",
+        port=_parse(env, "PORT", 8050, _positive_int, "a port number"),
+    )
+
+
+def _environment() -> dict[str, str]:
+    """`.env` (when present in the working directory or project root) overlaid by the real environment."""
+    merged: dict[str, str] = {}
+    for candidate in (PROJECT_ROOT / ".env", Path.cwd() / ".env"):
+        if candidate.is_file():
+            merged.update({k: v for k, v in dotenv_values(candidate).items() if v is not None})
+    if os.environ.get("NKDASH_IGNORE_DOTENV") == "1":
+        merged = {}
+    merged.update(os.environ)
+    return merged
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings(_environment())
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
+
+
+def exit_on_invalid_settings() -> Settings:
+    """Settings for a process entry point: print one clear line and exit 2 when a setting is wrong."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"nkdash: configuration error: {exc}") from None

@@ -1,0 +1,40 @@
+"""Quarantine: rows that fail a validation rule leave the clean data with the first rule's reason attached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+QUARANTINE_SCHEMA = pl.Schema({"model": pl.String, "record_id": pl.Int64, "reason": pl.String})
+
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """A dataset-day after cleaning: clean tables by name, quarantined rows, and data-quality counters."""
+
+    tables: dict[str, pl.DataFrame]
+    quarantine: pl.DataFrame
+    metrics: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_out(self) -> int:
+        return sum(frame.height for frame in self.tables.values())
+
+
+Rule = tuple[pl.Expr, str]  # (expression true for a BAD row, reason)
+
+
+def split_valid(frame: pl.DataFrame, model: str, id_column: str, rules: list[Rule]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows passing every rule, quarantine rows `model, record_id, reason` for the others)."""
+    reason = pl.lit(None, dtype=pl.String)
+    for bad, why in reversed(rules):
+        reason = pl.when(bad).then(pl.lit(why)).otherwise(reason)
+    tagged = frame.with_columns(reason.alias("_reason"))
+    valid = tagged.filter(pl.col("_reason").is_null()).drop("_reason")
+    rejected = tagged.filter(pl.col("_reason").is_not_null()).select(
+        pl.lit(model).alias("model"), pl.col(id_column).cast(pl.Int64).alias("record_id"),
+        pl.col("_reason").alias("reason"),
+    )
+    return valid, rejected
