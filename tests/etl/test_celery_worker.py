@@ -1,0 +1,75 @@
+"""A real Celery worker on the local Redis runs the pipelines sent by name, as an operator would send them."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import redis
+from celery import Celery
+
+from etl import io_parquet
+from tests.conftest import DemoOdoo
+from tests.etl.test_pos_pipeline import demo_days
+from tests.support.processes import PROJECT_ROOT, PYTHON, ChildProcess, isolated_env, running
+
+pytestmark = pytest.mark.celery
+BROKER = "redis://127.0.0.1:6379/13"  # a database of its own, so no other worker takes these tasks
+CELERY = [PYTHON, "-m", "celery", "-A", "etl_tasks"]
+
+
+@pytest.fixture
+def worker_env(demo_odoo17: DemoOdoo, tmp_path: Path) -> dict[str, str]:
+    return isolated_env(**demo_odoo17.env(tmp_path, REDIS_URL=BROKER))
+
+
+@pytest.fixture
+def worker(worker_env: dict[str, str]) -> Iterator[ChildProcess]:
+    try:
+        redis.Redis.from_url(BROKER, socket_connect_timeout=2).flushdb()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not answering on 127.0.0.1:6379 (.ci/run starts it)")
+    args = [*CELERY, "worker", "-Q", "extract,transform,load,orchestration", "--concurrency", "2",
+            "--loglevel", "INFO", "-n", "nkdash-test@%h", "--without-gossip", "--without-mingle"]
+    with running(args, worker_env) as child:
+        child.wait_for(r"nkdash-test@\S+ ready", timeout=90)
+        yield child
+
+
+def call_by_name(env: dict[str, str], task: str, *args: str) -> str:
+    """`celery -A etl_tasks call etl_tasks.<task> --args=...` as in the runbook; returns the task id."""
+    import json
+
+    done = subprocess.run([*CELERY, "call", f"etl_tasks.{task}", f"--args={json.dumps(list(args))}"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def result_of(task_id: str, timeout: float = 180) -> dict:
+    client = Celery(broker=BROKER, backend=BROKER)
+    return client.AsyncResult(task_id).get(timeout=timeout)
+
+
+def test_daily_pipeline_sent_by_name_lands_the_partition(worker: ChildProcess, worker_env: dict[str, str],
+                                                          tmp_path: Path, demo_odoo17: DemoOdoo) -> None:
+    day = demo_days(demo_odoo17.settings(tmp_path))[-1]
+    summary = result_of(call_by_name(worker_env, "daily_etl_pipeline", day.isoformat()))
+    assert summary["failed"] == {}
+    assert [d["day"] for d in summary["done"]] == [day.isoformat()]
+    assert io_parquet.partition_path(tmp_path, io_parquet.STAR, "fact_sales", day).exists()
+    assert "daily_etl_pipeline" in "\n".join(worker.output)
+
+
+def test_date_range_fans_out_one_task_per_day(worker: ChildProcess, worker_env: dict[str, str], tmp_path: Path,
+                                              demo_odoo17: DemoOdoo) -> None:
+    days = demo_days(demo_odoo17.settings(tmp_path), 2)
+    dispatched = result_of(call_by_name(worker_env, "date_range_etl_pipeline", days[0].isoformat(),
+                                        days[-1].isoformat()))
+    assert dispatched["dispatched"] == 2
+    client = Celery(broker=BROKER, backend=BROKER)
+    group = client.GroupResult.restore(dispatched["group_id"])
+    group.get(timeout=180)
+    for day in days:
+        assert io_parquet.partition_path(tmp_path, io_parquet.STAR, "fact_sales", day).exists()

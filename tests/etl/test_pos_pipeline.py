@@ -1,0 +1,142 @@
+"""POS sales from a (demo) Odoo over the real odoorpc client into the lake, for Odoo 16, 17 and 18.
+
+Reconciliation follows DESIGN §6: per business day, Σ fact_sales.revenue equals Σ amount_total of that day's
+paid/done/invoiced pos.order (±1 per order), with exact order and line counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from etl import io_parquet
+from etl.dates import business_yesterday
+from etl.pipelines.runs import run_days
+from etl.status import read_status
+from etl.validate import reconcile_pos_day
+from odoorpc_connector import OdooAccessError, OdooAuthError, OdooClient
+from tests.conftest import DEMO_DAYS, DemoOdoo
+from tests.support.demo_control import faults
+
+DATASET = "pos_order_lines"
+
+
+def demo_days(settings, count: int = DEMO_DAYS) -> list[date]:
+    last = business_yesterday(settings.business_timezone)
+    return [last - timedelta(days=n) for n in reversed(range(count))]
+
+
+def fact(lake: Path, name: str, day: date) -> pl.DataFrame:
+    return pl.read_parquet(io_parquet.partition_path(lake, io_parquet.STAR, name, day))
+
+
+def fast_client(settings) -> OdooClient:
+    return OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
+
+
+def test_client_detects_version_fields(demo_odoo: DemoOdoo, tmp_path: Path) -> None:
+    client = fast_client(demo_odoo.settings(tmp_path))
+    assert client.server_version.startswith(str(demo_odoo.version))
+    done_qty = client.first_field("stock.move.line", ("quantity", "qty_done"))
+    assert done_qty == ("qty_done" if demo_odoo.version == 16 else "quantity")
+    assert client.has_field("product.product", "detailed_type") == (demo_odoo.version < 18)
+
+
+def test_pos_days_reconcile_with_odoo(demo_odoo: DemoOdoo, tmp_path: Path) -> None:
+    settings = demo_odoo.settings(tmp_path)
+    client = fast_client(settings)
+    days = demo_days(settings, 3)
+    outcome = run_days(["pos"], days, settings, client)
+    assert outcome.failed == {}
+    refunds = 0
+    for day in days:
+        check = reconcile_pos_day(client, tmp_path, day, settings.business_timezone)
+        assert check.odoo_orders > 0
+        assert (check.lake_orders, check.lake_lines) == (check.odoo_orders, check.odoo_lines)
+        assert abs(check.lake_revenue - check.odoo_revenue) <= check.revenue_tolerance
+        sales = fact(tmp_path, "fact_sales", day)
+        assert sales["line_id"].is_unique().all()
+        assert (sales.filter(pl.col("is_refund"))["revenue"] <= 0).all()
+        refunds += sales["is_refund"].sum()
+        payments = fact(tmp_path, "fact_payments", day)
+        assert set(payments["order_id"].to_list()) <= set(sales["order_id"].to_list())
+    assert refunds > 0, "the demo's refunds should reach the lake as refund lines"
+    status = read_status(tmp_path)["datasets"][DATASET]
+    assert status["last_processed_date"] == days[-1].isoformat()
+
+
+def test_rerun_of_a_day_replaces_it_exactly(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    settings = demo_odoo17.settings(tmp_path)
+    client = fast_client(settings)
+    day = demo_days(settings)[-1]
+    run_days(["pos"], [day], settings, client).raise_if_failed()
+    first = fact(tmp_path, "fact_sales", day)
+    run_days(["pos"], [day], settings, client, refresh_first=False).raise_if_failed()
+    second = fact(tmp_path, "fact_sales", day)
+    assert first.height > 0
+    assert second.equals(first)
+    assert second["line_id"].is_unique().all()
+
+
+def test_odoo_failure_mid_extraction_leaves_the_previous_partition(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    settings = demo_odoo17.settings(tmp_path)
+    client = fast_client(settings)
+    day = demo_days(settings)[-1]
+    run_days(["pos"], [day], settings, client).raise_if_failed()
+    paths = [io_parquet.partition_path(tmp_path, layer, name, day) for layer, name in (
+        (io_parquet.RAW, DATASET), (io_parquet.CLEAN, DATASET), (io_parquet.STAR, "fact_sales"),
+        (io_parquet.STAR, "fact_payments"))]
+    before = [p.read_bytes() for p in paths]
+    with faults(demo_odoo17.url, deny_models=["pos.payment"]):  # orders and lines read, then payments fail
+        outcome = run_days(["pos"], [day], settings, client, refresh_first=False)
+    assert list(outcome.failed) == [f"{DATASET} {day.isoformat()}"]
+    assert "AccessError" in outcome.failed[f"{DATASET} {day.isoformat()}"] or "denied" in next(iter(outcome.failed.values()))
+    with pytest.raises(RuntimeError):
+        outcome.raise_if_failed()
+    assert [p.read_bytes() for p in paths] == before
+    assert not list((tmp_path / "raw" / "_staging").rglob("*.parquet"))
+    entry = read_status(tmp_path)["datasets"][DATASET]
+    assert entry["last_failure"]["day"] == day.isoformat() and entry["last_success"]["day"] == day.isoformat()
+
+
+def test_access_error_is_not_retried(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    client = fast_client(demo_odoo17.settings(tmp_path))
+    with faults(demo_odoo17.url, deny_models=["pos.order"]):
+        with pytest.raises(OdooAccessError):
+            client.search_read_all("pos.order", [], ["name"])
+    assert client.stats.retries == 0
+
+
+def test_transient_errors_and_expired_sessions_are_survived(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    settings = demo_odoo17.settings(tmp_path, ODOO_PAGE_SIZE="100")
+    client = OdooClient(settings.require_odoo(), retries=8, backoff_seconds=0.01).connect()
+    day = demo_days(settings)[-1]
+    with faults(demo_odoo17.url, failure_rate=0.2, session_expiry_calls=5):
+        run_days(["pos"], [day], settings, client).raise_if_failed()
+    assert client.stats.retries > 0 and client.stats.relogins > 0
+    clean_client = fast_client(demo_odoo17.settings(tmp_path / "again"))
+    run_days(["pos"], [day], demo_odoo17.settings(tmp_path / "again"), clean_client).raise_if_failed()
+    assert fact(tmp_path, "fact_sales", day).sort("line_id").equals(
+        fact(tmp_path / "again", "fact_sales", day).sort("line_id"))
+
+
+def test_bad_login_is_one_clear_error(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    settings = demo_odoo17.settings(tmp_path, ODOO_API_KEY="wrong-key-123")
+    with pytest.raises(OdooAuthError) as caught:
+        OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
+    message = str(caught.value)
+    assert "ODOO_API_KEY" in message and "wrong-key-123" not in message and "\n" not in message
+
+
+def test_rpc_calls_grow_with_pages_not_orders(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    settings = demo_odoo17.settings(tmp_path, ODOO_PAGE_SIZE="100")
+    client = fast_client(settings)
+    day = demo_days(settings)[-1]
+    run_days(["pos"], [day], settings, client, refresh_first=False).raise_if_failed()
+    lines = fact(tmp_path, "fact_sales", day).height
+    orders = fact(tmp_path, "fact_sales", day)["order_id"].n_unique()
+    assert client.stats.by_method["pos.order.line.search_read"] == lines // 100 + 1
+    assert client.stats.by_method["pos.order.search_read"] <= orders // 100 + 1
