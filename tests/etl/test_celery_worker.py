@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -16,21 +18,40 @@ from tests.etl.test_pos_pipeline import demo_days
 from tests.support.processes import PROJECT_ROOT, PYTHON, ChildProcess, isolated_env, running
 
 pytestmark = pytest.mark.celery
-BROKER = "redis://127.0.0.1:6379/13"  # a database of its own, so no other worker takes these tasks
+REDIS = "redis://127.0.0.1:6379"
+TEST_DATABASES = range(8, 16)  # one is claimed per worker, so parallel runs never take each other's tasks
+CLAIM_KEY = "nkdash:test-worker-claim"
 CELERY = [PYTHON, "-m", "celery", "-A", "etl_tasks"]
 
 
 @pytest.fixture
-def worker_env(demo_odoo17: DemoOdoo, tmp_path: Path) -> dict[str, str]:
-    return isolated_env(**demo_odoo17.env(tmp_path, REDIS_URL=BROKER))
+def broker() -> Iterator[str]:
+    """A Redis database no other test run is using, emptied first and released afterwards."""
+    token = str(uuid.uuid4())
+    for number in TEST_DATABASES:
+        client = redis.Redis.from_url(f"{REDIS}/{number}", socket_connect_timeout=2)
+        try:
+            claimed = client.set(CLAIM_KEY, token, nx=True, ex=900)
+        except redis.ConnectionError:
+            pytest.fail("Redis is not answering on 127.0.0.1:6379 (.ci/run starts it)")
+        if claimed:
+            client.flushdb()
+            client.set(CLAIM_KEY, token, ex=900)
+            try:
+                yield f"{REDIS}/{number}"
+            finally:
+                client.flushdb()
+            return
+    pytest.fail(f"every Redis test database {list(TEST_DATABASES)} is claimed by another run")
+
+
+@pytest.fixture
+def worker_env(demo_odoo17: DemoOdoo, tmp_path: Path, broker: str) -> dict[str, str]:
+    return isolated_env(**demo_odoo17.env(tmp_path, REDIS_URL=broker))
 
 
 @pytest.fixture
 def worker(worker_env: dict[str, str]) -> Iterator[ChildProcess]:
-    try:
-        redis.Redis.from_url(BROKER, socket_connect_timeout=2).flushdb()
-    except redis.ConnectionError:
-        pytest.fail("Redis is not answering on 127.0.0.1:6379 (.ci/run starts it)")
     args = [*CELERY, "worker", "-Q", "extract,transform,load,orchestration", "--concurrency", "2",
             "--loglevel", "INFO", "-n", "nkdash-test@%h", "--without-gossip", "--without-mingle"]
     with running(args, worker_env) as child:
@@ -40,22 +61,19 @@ def worker(worker_env: dict[str, str]) -> Iterator[ChildProcess]:
 
 def call_by_name(env: dict[str, str], task: str, *args: str) -> str:
     """`celery -A etl_tasks call etl_tasks.<task> --args=...` as in the runbook; returns the task id."""
-    import json
-
     done = subprocess.run([*CELERY, "call", f"etl_tasks.{task}", f"--args={json.dumps(list(args))}"],
                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
     return done.stdout.strip().splitlines()[-1]
 
 
-def result_of(task_id: str, timeout: float = 180) -> dict:
-    client = Celery(broker=BROKER, backend=BROKER)
-    return client.AsyncResult(task_id).get(timeout=timeout)
+def result_of(broker: str, task_id: str, timeout: float = 180) -> dict:
+    return Celery(broker=broker, backend=broker).AsyncResult(task_id).get(timeout=timeout)
 
 
 def test_daily_pipeline_sent_by_name_lands_the_partition(worker: ChildProcess, worker_env: dict[str, str],
-                                                          tmp_path: Path, demo_odoo17: DemoOdoo) -> None:
+                                                          tmp_path: Path, demo_odoo17: DemoOdoo, broker: str) -> None:
     day = demo_days(demo_odoo17.settings(tmp_path))[-1]
-    summary = result_of(call_by_name(worker_env, "daily_etl_pipeline", day.isoformat()))
+    summary = result_of(broker, call_by_name(worker_env, "daily_etl_pipeline", day.isoformat()))
     assert summary["failed"] == {}
     assert [d["day"] for d in summary["done"]] == [day.isoformat()]
     assert io_parquet.partition_path(tmp_path, io_parquet.STAR, "fact_sales", day).exists()
@@ -63,12 +81,12 @@ def test_daily_pipeline_sent_by_name_lands_the_partition(worker: ChildProcess, w
 
 
 def test_date_range_fans_out_one_task_per_day(worker: ChildProcess, worker_env: dict[str, str], tmp_path: Path,
-                                              demo_odoo17: DemoOdoo) -> None:
+                                              demo_odoo17: DemoOdoo, broker: str) -> None:
     days = demo_days(demo_odoo17.settings(tmp_path), 2)
-    dispatched = result_of(call_by_name(worker_env, "date_range_etl_pipeline", days[0].isoformat(),
+    dispatched = result_of(broker, call_by_name(worker_env, "date_range_etl_pipeline", days[0].isoformat(),
                                         days[-1].isoformat()))
     assert dispatched["dispatched"] == 2
-    client = Celery(broker=BROKER, backend=BROKER)
+    client = Celery(broker=broker, backend=broker)
     group = client.GroupResult.restore(dispatched["group_id"])
     group.get(timeout=180)
     for day in days:
