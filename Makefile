@@ -20,7 +20,7 @@ browser-deps:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 run: install
-	$(BIN)/python -m scripts.run_local
+	$(BIN)/python -m scripts.run_local $(ARGS)
 
 test: install browser-deps
 	$(BIN)/python -m pytest

@@ -22,7 +22,7 @@ from etl.transform.quarantine import CleanResult
 from odoorpc_connector import OdooClient
 
 Extractor = Callable[[OdooClient, date, ZoneInfo], Extraction]
-Cleaner = Callable[[pl.DataFrame, str], CleanResult]  # (raw frame, IANA timezone) -> clean tables
+Cleaner = Callable[[pl.LazyFrame, str], CleanResult]  # (raw partition, IANA timezone) -> clean tables
 Loader = Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]  # clean tables -> fact frames
 
 

@@ -11,6 +11,7 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -61,30 +62,13 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(target: Path, payload: bytes) -> Path:
-    """Write `payload` to `target` through temp file + fsync + rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
-    return target
-
-
-def write_parquet_atomic(frame: pl.DataFrame, target: Path) -> Path:
-    """Replace `target` with `frame` atomically (zstd, statistics on, one row group per 128k rows)."""
+def _atomic_replace(target: Path, write: Callable[[str], None]) -> Path:
+    """Let `write` fill a temporary file beside `target`, fsync it, and rename it over `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        frame.write_parquet(tmp_name, compression="zstd", statistics=True, row_group_size=128_000)
+        write(tmp_name)
         with open(tmp_name, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
@@ -95,5 +79,23 @@ def write_parquet_atomic(frame: pl.DataFrame, target: Path) -> Path:
     return target
 
 
+def atomic_write_bytes(target: Path, payload: bytes) -> Path:
+    """Replace `target` with `payload` atomically."""
+    return _atomic_replace(target, lambda tmp: Path(tmp).write_bytes(payload))
+
+
+def write_parquet_atomic(frame: pl.DataFrame, target: Path) -> Path:
+    """Replace `target` with `frame` atomically (zstd level 1: near the ratio of the default at twice the speed)."""
+    return _atomic_replace(
+        target, lambda tmp: frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True,
+                                                row_group_size=128_000)
+    )
+
+
 def read_parquet(path: Path) -> pl.DataFrame:
     return pl.read_parquet(path)
+
+
+def scan_parquet(path: Path) -> pl.LazyFrame:
+    """A lazy view of one file, so a transform reads only the columns and rows it uses."""
+    return pl.scan_parquet(path)

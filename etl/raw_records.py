@@ -56,7 +56,12 @@ def raw_frame(
     return pl.concat(frames, how="diagonal_relaxed")
 
 
-def model_rows(raw: pl.DataFrame, model: str, columns: Iterable[str]) -> pl.DataFrame:
-    """The rows of one model from a raw frame; columns the server did not send come back as typed nulls."""
-    rows = raw.filter(pl.col(MODEL_COLUMN) == model)
-    return rows.select([pl.col(c) if c in rows.columns else pl.lit(None).alias(c) for c in columns])
+def model_rows(raw: pl.DataFrame | pl.LazyFrame, model: str, columns: Iterable[str]) -> pl.DataFrame:
+    """The rows of one model from a raw frame (eager or lazy); columns the server did not send come back as nulls."""
+    present = set(raw.collect_schema().names())
+    return (
+        raw.lazy()
+        .filter(pl.col(MODEL_COLUMN) == model)
+        .select([pl.col(c) if c in present else pl.lit(None).alias(c) for c in columns])
+        .collect()
+    )

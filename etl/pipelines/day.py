@@ -66,7 +66,7 @@ def clean_step(summary: Summary, settings: Settings) -> Summary:
     """Type and validate the raw partition; write clean tables and the day's quarantine (empty when all is well)."""
     started = time.monotonic()
     spec, day = DATASETS[summary["dataset"]], date.fromisoformat(summary["day"])
-    result = spec.clean(io_parquet.read_parquet(Path(summary["raw_path"])), settings.business_timezone.key)
+    result = spec.clean(io_parquet.scan_parquet(Path(summary["raw_path"])), settings.business_timezone.key)
     root = settings.data_lake_root
     clean_paths = {
         name: str(io_parquet.write_parquet_atomic(frame, io_parquet.partition_path(root, io_parquet.CLEAN, name, day)))

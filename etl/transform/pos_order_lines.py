@@ -64,7 +64,7 @@ def _utc(column: str) -> pl.Expr:
     return pl.col(column).str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC", strict=False)
 
 
-def _orders(raw: pl.DataFrame, timezone: str) -> pl.DataFrame:
+def _orders(raw: pl.DataFrame | pl.LazyFrame, timezone: str) -> pl.DataFrame:
     return model_rows(raw, "pos.order", ORDER_COLUMNS).select(
         pl.col("id").cast(pl.Int64).alias("order_id"),
         pl.col("name").cast(pl.String).alias("order_ref"),
@@ -83,7 +83,7 @@ def _finite(*columns: str) -> pl.Expr:
     return pl.all_horizontal([pl.col(c).is_not_null() & pl.col(c).is_finite() for c in columns])
 
 
-def clean_pos_lines(raw: pl.DataFrame, timezone: str) -> CleanResult:
+def clean_pos_lines(raw: pl.DataFrame | pl.LazyFrame, timezone: str) -> CleanResult:
     """Typed, validated lines and payments of one day, plus the quarantined rows with their reason."""
     orders = _orders(raw, timezone)
     bad_orders = orders.filter(pl.col("order_ts").is_null() | pl.col("order_id").is_duplicated())
