@@ -1,0 +1,265 @@
+"""Synthetic star-schema lake for benchmarks and tests, written directly in the ETL's layout and schemas.
+
+Vectorised with numpy + polars: orders are drawn for the whole period at once (growth, weekly seasonality, lunch and
+evening peaks in the business timezone), expanded into lines (Zipf-like product popularity, discounts, ~1 % refund
+orders) and payments (cash with change rows, QRIS, cards, splits), then sliced into one partition per business day.
+The same generator builds the 10M-line benchmark lake (cached by its parameters) and the small lakes of the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from etl import schemas
+from etl.io_parquet import STAR, dimension_path, partition_path
+from etl.status import RunRecord, record_run
+
+logger = logging.getLogger(__name__)
+
+TAX_RATE = 0.11  # Indonesian PPN, price-included, as POS prices in Indonesia are shown
+STORE_NAMES = ("Toko Pusat", "Cabang Bandung", "Cabang Surabaya", "Cabang Medan", "Cabang Bali")
+STORE_WEIGHTS = (0.32, 0.22, 0.2, 0.14, 0.12)
+PAYMENT_METHODS = ("Cash", "QRIS", "Debit BCA", "Credit Card", "GoPay")
+PAYMENT_WEIGHTS = (0.38, 0.27, 0.17, 0.1, 0.08)
+ROOT_CATEGORIES = ("Food", "Beverages", "Household", "Personal Care", "Baby", "Stationery", "Snacks", "Frozen")
+SUBCATEGORIES = ("Basic", "Premium", "Imported", "Local")
+WEEKDAY_FACTOR = np.array([0.9, 0.85, 0.9, 0.95, 1.1, 1.35, 1.25])  # Monday..Sunday
+HOUR_WEIGHTS = np.array(  # local hours 0..23: closed at night, lunch and evening peaks
+    [0, 0, 0, 0, 0, 0, 0, 0.2, 0.5, 0.8, 1.0, 1.3, 1.6, 1.4, 1.0, 0.9, 1.0, 1.3, 1.7, 1.8, 1.5, 1.0, 0.5, 0.1]
+)
+
+
+@dataclass(frozen=True)
+class LakeSpec:
+    """Parameters of a generated lake; equal specs generate identical lakes."""
+
+    start: date = date(2023, 1, 1)
+    days: int = 730
+    orders_per_day: float = 4300.0  # average over the period; ≈3.2 lines per order
+    products: int = 2000
+    brands: int = 60
+    customers: int = 20000
+    refund_share: float = 0.01
+    timezone: str = "Asia/Jakarta"
+    seed: int = 7
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=self.days - 1)
+
+    def key(self) -> str:
+        payload = json.dumps(asdict(self), default=str, sort_keys=True).encode()
+        return hashlib.sha256(payload).hexdigest()[:12]
+
+
+BENCHMARK_LAKE = LakeSpec()
+
+
+def _categories(write_date: datetime) -> pl.DataFrame:
+    rows = []
+    for index, root_name in enumerate(ROOT_CATEGORIES):
+        root_id = (index + 1) * 100
+        rows.append((root_id, root_name, root_name, None))
+        for sub_index, sub in enumerate(SUBCATEGORIES):
+            rows.append((root_id + sub_index + 1, sub, f"{root_name} / {sub}", root_id))
+    frame = pl.DataFrame(rows, schema=["category_id", "name", "complete_name", "parent_id"], orient="row")
+    return frame.with_columns(active=pl.lit(True), write_date=pl.lit(write_date)).pipe(
+        schemas.conform, schemas.DIMENSIONS["dim_categories"]
+    )
+
+
+def _named_dim(name: str, key: str, labels: list[str], write_date: datetime, **extra: pl.Expr) -> pl.DataFrame:
+    frame = pl.DataFrame({key: np.arange(1, len(labels) + 1), "name": labels})
+    frame = frame.with_columns(active=pl.lit(True), write_date=pl.lit(write_date), **extra)
+    return schemas.conform(frame, schemas.DIMENSIONS[name])
+
+
+def _products(spec: LakeSpec, rng: np.random.Generator, categories: pl.DataFrame, write_date: datetime) -> pl.DataFrame:
+    leaves = categories.filter(pl.col("parent_id").is_not_null())
+    leaf_index = rng.integers(0, leaves.height, spec.products)
+    brand_ids = rng.integers(1, spec.brands + 1, spec.products).astype(float)
+    brand_ids[rng.random(spec.products) < 0.15] = np.nan  # unbranded goods
+    price = np.round(np.exp(rng.normal(np.log(22000), 0.8, spec.products)) / 500) * 500 + 500
+    ids = np.arange(1, spec.products + 1)
+    frame = pl.DataFrame(
+        {
+            "product_id": ids,
+            "name": [f"Product {i:04d}" for i in ids],
+            "default_code": [f"SKU{i:05d}" for i in ids],
+            "barcode": [f"899{i:010d}" for i in ids],
+            "product_tmpl_id": ids,
+            "category_id": leaves["category_id"].gather(leaf_index),
+            "category_name": leaves["complete_name"].gather(leaf_index),
+            "brand_id": pl.Series(brand_ids).fill_nan(None).cast(pl.Int64),
+            "list_price": price,
+        }
+    )
+    frame = frame.with_columns(
+        brand_name=pl.when(pl.col("brand_id").is_not_null()).then(pl.format("Brand {}", pl.col("brand_id"))),
+        uom_id=pl.lit(1),
+        standard_price=(pl.col("list_price") * 0.7).round(0),
+        product_type=pl.lit("consu"),
+        active=pl.lit(True),
+        write_date=pl.lit(write_date),
+    )
+    return schemas.conform(frame, schemas.DIMENSIONS["dim_products"])
+
+
+def _orders(spec: LakeSpec, rng: np.random.Generator) -> pl.DataFrame:
+    """One row per order: business day, UTC timestamp, store, customer, cashier; refunds flagged."""
+    day_index = np.arange(spec.days)
+    weekday = np.array([(spec.start + timedelta(days=int(i))).weekday() for i in day_index])
+    growth = np.linspace(0.85, 1.15, spec.days)
+    expected = spec.orders_per_day * growth * WEEKDAY_FACTOR[weekday] / WEEKDAY_FACTOR.mean()
+    per_day = rng.poisson(expected)
+    n = int(per_day.sum())
+    order_day = np.repeat(day_index, per_day)
+    hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    second_of_day = hour * 3600 + rng.integers(0, 3600, n)
+    local = (
+        np.datetime64(spec.start, "s") + order_day.astype("timedelta64[D]") + second_of_day.astype("timedelta64[s]")
+    )
+    store = rng.choice(len(STORE_NAMES), n, p=STORE_WEIGHTS) + 1
+    customer = rng.integers(1, spec.customers + 1, n).astype(float)
+    customer[rng.random(n) > 0.3] = np.nan  # walk-in
+    frame = pl.DataFrame(
+        {
+            "order_id": np.arange(1, n + 1),
+            "local_ts": local.astype("datetime64[us]"),
+            "store_id": store,
+            "customer_id": pl.Series(customer).fill_nan(None).cast(pl.Int64),
+            "cashier_id": store * 10 + rng.integers(0, 3, n),
+            "is_refund": rng.random(n) < spec.refund_share,
+        }
+    )
+    return frame.with_columns(
+        date=pl.col("local_ts").dt.date(),
+        order_ts=pl.col("local_ts").dt.replace_time_zone(spec.timezone).dt.convert_time_zone("UTC"),
+        order_ref=pl.format("POS/{}", pl.col("order_id")),
+        session_id=pl.col("store_id") * 100_000 + pl.col("local_ts").dt.date().cast(pl.Int32),
+    ).drop("local_ts")
+
+
+def _lines(spec: LakeSpec, rng: np.random.Generator, orders: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """One row per order line; money price-included as Odoo computes it (price_subtotal_incl)."""
+    lines_per_order = 1 + rng.poisson(2.2, orders.height)
+    order_index = np.repeat(np.arange(orders.height), lines_per_order)
+    n = order_index.size
+    popularity = 1.0 / np.arange(1, spec.products + 1) ** 0.9
+    product_index = rng.choice(spec.products, n, p=popularity / popularity.sum())
+    quantity = (1 + rng.poisson(0.5, n)).astype(float)
+    discount = np.where(rng.random(n) < 0.1, rng.choice([5.0, 10.0, 20.0], n), 0.0)
+    price = products["list_price"].to_numpy()[product_index]
+    frame = orders.select(pl.all().gather(order_index)).with_columns(
+        line_id=pl.Series(np.arange(1, n + 1)),
+        product_id=pl.Series(products["product_id"].to_numpy()[product_index]),
+        price_unit=pl.Series(price),
+        discount_pct=pl.Series(discount),
+        quantity=pl.Series(quantity),
+    )
+    sign = pl.when(pl.col("is_refund")).then(-1.0).otherwise(1.0)
+    gross = pl.col("price_unit") * pl.col("quantity")
+    frame = frame.with_columns(
+        quantity=pl.col("quantity") * sign,
+        revenue=(gross * (1 - pl.col("discount_pct") / 100) * sign).round(2),
+        discount_amount=(gross * pl.col("discount_pct") / 100).round(2),
+        user_id=pl.col("cashier_id") + 1000,
+        company_id=pl.lit(1),
+    )
+    frame = frame.with_columns(revenue_excl_tax=(pl.col("revenue") / (1 + TAX_RATE)).round(2))
+    frame = frame.with_columns(
+        tax_amount=(pl.col("revenue") - pl.col("revenue_excl_tax")).round(2),
+        refunded_line_id=pl.when(pl.col("is_refund")).then(
+            (pl.col("line_id") - 1000).clip(lower_bound=1)
+        ),
+    )
+    return schemas.conform(frame, schemas.FACT_SALES)
+
+
+def _payments(rng: np.random.Generator, lines: pl.DataFrame) -> pl.DataFrame:
+    """Payments summing to each order's total; some cash orders overpay with a negative change row."""
+    totals = lines.group_by("order_id", maintain_order=True).agg(
+        pl.col("date").first(), pl.col("store_id").first(), amount=pl.col("revenue").sum().round(2)
+    )
+    n = totals.height
+    method = rng.choice(len(PAYMENT_METHODS), n, p=PAYMENT_WEIGHTS) + 1
+    change = np.where((method == 1) & (rng.random(n) < 0.3), rng.choice([500.0, 1000.0, 2000.0, 5000.0], n), 0.0)
+    main = totals.with_columns(payment_method_id=pl.Series(method), amount=pl.col("amount") + pl.Series(change))
+    change_rows = totals.with_columns(payment_method_id=pl.lit(1, pl.Int64), amount=-pl.Series(change)).filter(
+        pl.col("amount") < 0
+    )
+    frame = pl.concat([main, change_rows.select(main.columns)]).sort("order_id", maintain_order=True)
+    return schemas.conform(frame.with_row_index("payment_id", offset=1), schemas.FACT_PAYMENTS)
+
+
+def _write_daily(root: Path, fact: str, frame: pl.DataFrame, spec: LakeSpec) -> None:
+    """One file per business day, empty typed files for days without rows (as the ETL writes them)."""
+    frame = frame.sort("date")
+    day_numbers = frame["date"].cast(pl.Int32).to_numpy()
+    first = (spec.start - date(1970, 1, 1)).days
+    bounds = np.searchsorted(day_numbers, np.arange(first, first + spec.days + 1))
+    for offset in range(spec.days):
+        day = spec.start + timedelta(days=offset)
+        target = partition_path(root, STAR, fact, day)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        chunk = frame.slice(int(bounds[offset]), int(bounds[offset + 1] - bounds[offset]))
+        chunk.write_parquet(target, compression="zstd", statistics=True, row_group_size=128_000)
+
+
+def write_lake(root: Path, spec: LakeSpec, *, record_status: bool = True) -> dict[str, int]:
+    """Write the lake of `spec` under `root` (facts, dimensions, and the ETL status of its last day)."""
+    rng = np.random.default_rng(spec.seed)
+    write_date = datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=timezone.utc)
+    categories = _categories(write_date)
+    products = _products(spec, rng, categories, write_date)
+    lines = _lines(spec, rng, _orders(spec, rng), products)
+    payments = _payments(rng, lines)
+    dims = {
+        "dim_categories": categories,
+        "dim_products": products,
+        "dim_brands": _named_dim("dim_brands", "brand_id", [f"Brand {i}" for i in range(1, spec.brands + 1)],
+                                 write_date),
+        "dim_stores": _named_dim("dim_stores", "store_id", list(STORE_NAMES), write_date, company_id=pl.lit(1)),
+        "dim_payment_methods": _named_dim(
+            "dim_payment_methods", "payment_method_id", list(PAYMENT_METHODS), write_date,
+            is_cash_count=pl.Series([True] + [False] * (len(PAYMENT_METHODS) - 1)), company_id=pl.lit(1),
+        ),
+    }
+    for name, frame in dims.items():
+        target = dimension_path(root, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(target)
+    _write_daily(root, "fact_sales", lines, spec)
+    _write_daily(root, "fact_payments", payments, spec)
+    if record_status:
+        record_run(root, RunRecord(dataset="pos_order_lines", day=spec.end.isoformat(), ok=True,
+                                   rows_in=lines.height, rows_out=lines.height, quarantined=0, seconds=0.0, files=[]))
+    logger.info("lake written", extra={"root": str(root), "lines": lines.height, "payments": payments.height})
+    return {"lines": lines.height, "payments": payments.height}
+
+
+def cached_lake(spec: LakeSpec = BENCHMARK_LAKE, base: Path | None = None) -> Path:
+    """The lake of `spec` under `benchmarks/.lake-<key>`, generated once (into a temp dir, then renamed)."""
+    base = base or Path(__file__).resolve().parent
+    target = base / f".lake-{spec.key()}"
+    if target.exists():
+        return target
+    staging = base / f".lake-{spec.key()}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    write_lake(staging, spec)
+    os.replace(staging, target)
+    return target
+
+
+# A few thousand lines over 60 days: fast enough to build per test session.
+SMALL_LAKE = LakeSpec(start=date(2024, 1, 1), days=60, orders_per_day=30, products=200, brands=10, customers=100)
