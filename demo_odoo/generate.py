@@ -66,8 +66,9 @@ def tax_amounts(base: np.ndarray, rate: np.ndarray, included: np.ndarray) -> tup
 class Builder:
     """Collects columns per model and turns them into :class:`Table` objects."""
 
-    def __init__(self, schema: dict[str, ModelSpec]) -> None:
+    def __init__(self, schema: dict[str, ModelSpec], horizon_ts: int) -> None:
         self.schema = schema
+        self.horizon_ts = horizon_ts  # the end of the data's last business day: nothing is written after it
         self.tables: dict[str, Table] = {}
 
     def add(self, model_name: str, n: int, /, **values: Any) -> None:
@@ -77,6 +78,9 @@ class Builder:
             if name not in spec.fields:
                 continue  # field absent in this Odoo version
             cols[name] = _to_column(spec.fields[name].type, value, n)
+        for name in ("create_date", "write_date"):
+            if name in cols:
+                cols[name] = np.minimum(cols[name], self.horizon_ts)
         for name in ("create_uid", "write_uid"):
             cols.setdefault(name, np.full(n, 2, dtype=np.int64))
         self.tables[model_name] = Table(spec, n, cols)
@@ -187,11 +191,11 @@ class Generator:
         self.p = params
         self.version = params.version
         self.rng = np.random.default_rng(params.seed)
-        self.b = Builder(build_schema(params.version))
         self.end = params.end_date or default_end_date()
         self.start = self.end - timedelta(days=params.days - 1)
         self.day_dates = [self.start + timedelta(days=i) for i in range(params.days)]
         self.day0 = np.array([_local_midnight(d) for d in self.day_dates], dtype=np.int64)
+        self.b = Builder(build_schema(params.version), horizon_ts=int(self.day0[-1]) + DAY - 1)
         self.setup_ts = int(self.day0[0]) - 45 * DAY
 
     # -------------------------------------------------------- helpers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timezone
 
 import numpy as np
 import odoorpc
@@ -149,3 +149,13 @@ def test_generation_is_deterministic() -> None:
 def test_pos_lines_size_knob() -> None:
     db = generate(GenParams(version=18, days=30, seed=1, pos_lines=20_000, end_date=date(2025, 1, 31)))
     assert 18_000 <= db.tables["pos.order.line"].n <= 22_000
+
+
+def test_nothing_is_written_after_the_last_business_day() -> None:
+    end = date(2025, 1, 31)
+    horizon = int(datetime(2025, 1, 31, 17, 0, tzinfo=timezone.utc).timestamp())  # 1 Feb 00:00 WIB
+    db = generate(GenParams(version=17, days=10, seed=5, end_date=end))
+    for name, table in db.tables.items():
+        for field in ("create_date", "write_date"):
+            if field in table.columns:
+                assert int(np.max(table.columns[field], initial=0)) < horizon, (name, field)
