@@ -163,9 +163,10 @@ def catch_up_etl() -> dict:
 @etl_task("health_check")
 def health_check() -> dict:
     report = health_report(settings)
-    if not report["ok"]:
-        log.warning("health check failed", extra={"lake": report["lake"], "redis": report["redis"],
-                                                   "critical": report["critical"]})
+    if report["status"] != "ok":
+        log.warning("health check: %s", report["status"], extra={
+            "lake_ok": report["lake"]["ok"], "redis_ok": report["redis"]["ok"],
+            "stale": [name for name, entry in report["datasets"].items() if entry["level"] != "fresh"]})
     return report
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
-
 import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, callback
@@ -13,7 +10,8 @@ from etl.settings import get_settings
 from pages.components import freshness_table, kpi_grid, page_header
 from services import sales_metrics
 from services.duckdb_connector import get_lake
-from services.freshness import business_today, lake_freshness
+from etl.dates import business_today
+from services.freshness import lake_freshness
 
 dash.register_page(__name__, path="/", name="Overview", title="NKDash", order=0)
 
@@ -23,7 +21,7 @@ PERIODS = [{"value": "7", "label": "7 days"}, {"value": "30", "label": "30 days"
 
 def layout(**_query: str) -> dmc.Stack:
     settings = get_settings()
-    freshness = lake_freshness(Path(settings.data_lake_root), business_today(settings.business_timezone))
+    freshness = lake_freshness(settings)
     return dmc.Stack(
         [
             page_header("Overview", "Headline KPIs up to the latest loaded day, compared with the period before"),

@@ -13,7 +13,7 @@ from etl.settings import get_settings
 from pages.components import THEME_TOGGLE_ID, chart_card, filter_bar, kpi_grid, page_header
 from services import sales_charts, sales_metrics
 from services.duckdb_connector import get_lake
-from services.freshness import business_today
+from etl.dates import business_today
 
 dash.register_page(__name__, path="/sales", name="Sales", title="NKDash · Sales", order=1)
 
