@@ -1,4 +1,5 @@
-"""POS ETL figures: RPC calls per 1000 extracted lines, and clean+load throughput for a ~50k-line day.
+"""POS ETL figures: RPC calls per 1000 extracted lines, clean+load throughput for a ~50k-line day, and how fast
+the demo Odoo starts with a million POS lines (the benchmark-sized source).
 
 A demo Odoo is started with one large business day. Baselines run in the same process: an N+1 extraction (one
 `read` of lines per order, measured on a sample of orders) for the call count, and a plain Parquet read+write of
@@ -21,6 +22,7 @@ from etl.settings import Settings, load_settings
 from odoorpc_connector import OdooClient
 from tests.support.processes import PYTHON, isolated_env, running
 
+BIG_DEMO_LINES = 1_000_000
 ORDERS_PER_DAY = 17_000  # ≈ 50k lines at the demo's ~3 lines per order
 N_PLUS_ONE_SAMPLE = 200
 REPEATS = 3
@@ -52,6 +54,29 @@ def _best_seconds(action, repeats: int = REPEATS) -> float:
     return min(timings)
 
 
+def _peak_rss_mib(pid: int) -> float:
+    """VmHWM (peak resident set) of a live process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("VmHWM not found")
+
+
+def demo_startup() -> dict[str, dict]:
+    """Seconds and peak memory for demo_odoo to start with a million POS order lines."""
+    args = [PYTHON, "-m", "demo_odoo", "--port", "0", "--pos-lines", str(BIG_DEMO_LINES), "--seed", "7"]
+    started = time.perf_counter()
+    with running(args, isolated_env()) as demo:
+        ready = demo.wait_for(r"ready on http://\S+ \(odoo [\d.]+, db \w+, (\d+) pos lines", timeout=300)
+        seconds = time.perf_counter() - started
+        rss = _peak_rss_mib(demo.popen.pid)
+    return {
+        "demo_odoo_1m_lines_startup_seconds": {"value": round(seconds, 1), "unit": "s"},
+        "demo_odoo_1m_lines_peak_rss": {"value": round(rss), "unit": "MiB"},
+        "demo_odoo_1m_lines_pos_lines": {"value": int(ready.group(1)), "unit": "lines"},
+    }
+
+
 def run() -> dict[str, dict]:
     day = business_yesterday(_settings("http://x:1", Path(".")).business_timezone)
     args = [PYTHON, "-m", "demo_odoo", "--port", "0", "--days", "1", "--orders-per-day", str(ORDERS_PER_DAY),
@@ -74,6 +99,7 @@ def run() -> dict[str, dict]:
                                                                           copy_target))
     calls_per_1000 = search_calls / lines * 1000
     return {
+        **demo_startup(),
         "pos_extract_lines": {"value": lines, "unit": "lines"},
         "pos_extract_seconds": {"value": round(extract_seconds, 2), "unit": "s"},
         "pos_rpc_calls_per_1000_lines": {"value": round(calls_per_1000, 3), "unit": "calls/1000 lines"},

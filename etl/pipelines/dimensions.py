@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import polars as pl
@@ -23,6 +24,16 @@ from odoorpc_connector import OdooClient
 
 log = logging.getLogger(__name__)
 STATE_FILE = "dimensions_state.json"
+# Re-read this much before the newest write_date seen: a record written by a long Odoo transaction can commit after
+# a later one was read. Upserts make the overlap harmless.
+WATERMARK_OVERLAP = timedelta(minutes=15)
+ODOO_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _since(watermark: str | None) -> str | None:
+    if watermark is None:
+        return None
+    return (datetime.strptime(watermark, ODOO_FORMAT) - WATERMARK_OVERLAP).strftime(ODOO_FORMAT)
 
 
 def _read_state(root: str) -> dict[str, str]:
@@ -57,7 +68,7 @@ def refresh_dimensions(client: OdooClient, settings: Settings, targets: Iterable
         if model is None or (spec.optional and not client.model_exists(model)):
             summary[spec.name] = {"skipped": f"{spec.model if model is None else model} not available"}
             continue
-        raw = read_changed(client, spec, model, state.get(spec.name), brand if spec.name == "dim_products" else None)
+        raw = read_changed(client, spec, model, _since(state.get(spec.name)), brand if spec.name == "dim_products" else None)
         changed = dimension_rows(spec, raw)
         merged = merge_dimension(_existing(root, spec.name), changed, spec.key)
         if spec.name == "dim_categories":
@@ -69,7 +80,7 @@ def refresh_dimensions(client: OdooClient, settings: Settings, targets: Iterable
         io_parquet.write_parquet_atomic(merged, io_parquet.dimension_path(root, spec.name))
         newest = changed["write_date"].max()
         if newest is not None:
-            state[spec.name] = newest.strftime("%Y-%m-%d %H:%M:%S")
+            state[spec.name] = newest.strftime(ODOO_FORMAT)
         seconds = round(time.monotonic() - started, 3)
         summary[spec.name] = {"rows_in": raw.height, "rows_out": merged.height, "seconds": seconds}
         log.info("dimension refreshed", extra={"dataset": spec.name, "rows_in": raw.height,

@@ -22,6 +22,8 @@ from odoorpc_connector import OdooClient
 
 log = logging.getLogger(__name__)
 
+# Our clock and Odoo's may differ, and Odoo stamps write_date at transaction start: look back this much further.
+LATE_CHANGE_OVERLAP = timedelta(hours=1)
 # Late-change detectors per dataset: (client, written since, earliest day, tz) -> business days to re-process.
 LATE_CHANGES = {"pos_order_lines": changed_pos_days}
 
@@ -88,7 +90,7 @@ def nightly_days(dataset: str, target: date, settings: Settings, client: OdooCli
     detector = LATE_CHANGES.get(dataset)
     if not last_success or detector is None:
         return [target]
-    since = datetime.fromisoformat(last_success).astimezone(timezone.utc)
+    since = datetime.fromisoformat(last_success).astimezone(timezone.utc) - LATE_CHANGE_OVERLAP
     earliest = target - timedelta(days=settings.late_change_window_days)
     changed = [d for d in detector(client, since, earliest, settings.business_timezone) if d < target]
     if changed:

@@ -140,3 +140,15 @@ def test_rpc_calls_grow_with_pages_not_orders(demo_odoo17: DemoOdoo, tmp_path: P
     orders = fact(tmp_path, "fact_sales", day)["order_id"].n_unique()
     assert client.stats.by_method["pos.order.line.search_read"] == lines // 100 + 1
     assert client.stats.by_method["pos.order.search_read"] <= orders // 100 + 1
+
+
+def test_unreachable_odoo_fails_after_retries_with_a_clear_error(tmp_path: Path) -> None:
+    from etl.settings import load_settings
+    from odoorpc_connector import OdooUnavailableError
+
+    settings = load_settings({"ODOO_URL": "http://127.0.0.1:9", "ODOO_DB": "d", "ODOO_USERNAME": "u",
+                              "ODOO_API_KEY": "k", "DATA_LAKE_ROOT": str(tmp_path)})
+    client = OdooClient(settings.require_odoo(), retries=2, backoff_seconds=0.01)
+    with pytest.raises(OdooUnavailableError) as caught:
+        client.connect()
+    assert "127.0.0.1:9" in str(caught.value) and client.stats.retries == 2
