@@ -104,7 +104,8 @@ def kpi_card(prefix: str, kpi: Kpi) -> dmc.Card:
             dmc.Group(
                 [
                     _change_badge(f"{prefix}-kpi-{kpi.name}-change", kpi.change_pct),
-                    dmc.Text(f"prev. {formatter(kpi.previous)}", c="dimmed", size="xs"),
+                    dmc.Text("previous period not loaded" if kpi.previous is None else f"prev. {formatter(kpi.previous)}",
+                             c="dimmed", size="xs"),
                 ],
                 gap="xs", mt=6,
             ),

@@ -15,10 +15,10 @@ from typing import Any
 
 import polars as pl
 
+from etl.io_parquet import STAR, partition_days
 from services.duckdb_connector import Lake, latest_loaded_day
 
 KPI_NAMES = ("revenue", "net_sales", "orders", "aov", "units", "refunds")
-
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,11 @@ def _filtered_lines(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
     return f"{keyword} " + ",\n    ".join(ctes), params
 
 
+def loaded_sales_days(lake: Lake) -> list[date]:
+    """Business days with a fact_sales partition (loaded, even when the day had no sales)."""
+    return partition_days(lake.root, STAR, "fact_sales")
+
+
 def _change_pct(current: float | None, previous: float | None) -> float | None:
     if current is None or not previous:
         return None
@@ -103,7 +108,7 @@ class Kpi:
 
     name: str
     value: float
-    previous: float
+    previous: float | None  # None when no day of the previous period is loaded ("not loaded" is not "no sales")
     change_pct: float | None
 
 
@@ -137,7 +142,9 @@ def _cube_kpis(cube: pl.DataFrame) -> dict[str, float]:
 def kpi_comparison(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> dict[str, Kpi]:
     """The six headline KPIs for the period and the previous period of equal length."""
     current = _cube_kpis(sales_cube(lake, filters) if cube is None else cube)
-    previous = _cube_kpis(sales_cube(lake, filters.previous()))
+    earlier = filters.previous()
+    loaded = any(earlier.start <= day <= earlier.end for day in loaded_sales_days(lake))
+    previous: dict[str, float | None] = _cube_kpis(sales_cube(lake, earlier)) if loaded else dict.fromkeys(KPI_NAMES)
     return {name: Kpi(name, current[name], previous[name], _change_pct(current[name], previous[name]))
             for name in KPI_NAMES}
 

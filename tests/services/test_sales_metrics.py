@@ -137,3 +137,11 @@ def test_filter_options_come_from_the_dimensions(lake: Lake) -> None:
     options = sales_metrics.filter_options(lake)
     assert len(options.stores) == 5 and len(options.brands) == SMALL_LAKE.brands
     assert (101, "Food / Basic") in options.categories
+
+
+def test_a_previous_period_that_was_never_loaded_has_no_value(lake: Lake) -> None:
+    first_loaded = sales_metrics.loaded_sales_days(lake)[0]
+    filters = SalesFilters(first_loaded, first_loaded + (PERIOD.end - PERIOD.start))
+    kpis = sales_metrics.kpi_comparison(lake, filters)
+    assert all(kpi.previous is None and kpi.change_pct is None for kpi in kpis.values())
+    assert kpis["revenue"].value > 0
