@@ -1,6 +1,9 @@
 """Celery wiring for NKDash: the app, one thin task per DESIGN §3 name, queue routes and the beat schedule.
 
 Tasks only translate arguments and call `etl.pipelines`; they pass file paths and small summaries, never frames.
+The `daily_*` pipeline tasks are the scheduled unit: one (dataset, day) under its lock, late-changed days included.
+The step tasks (extract → save_raw → clean → update) expose the same steps on their own queues for operators who
+chain them by hand; each step replaces files atomically, so a chain can be re-run or resumed at any step.
 Nothing runs at import time besides building the app (no directories, no network).
 """
 

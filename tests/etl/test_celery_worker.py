@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 import redis
-from celery import Celery
+from celery import Celery, chain
 
 from etl import io_parquet
 from tests.conftest import DemoOdoo
@@ -91,3 +91,19 @@ def test_date_range_fans_out_one_task_per_day(worker: ChildProcess, worker_env: 
     group.get(timeout=180)
     for day in days:
         assert io_parquet.partition_path(tmp_path, io_parquet.STAR, "fact_sales", day).exists()
+
+
+def test_step_tasks_chain_through_their_queues(worker: ChildProcess, tmp_path: Path, demo_odoo17: DemoOdoo,
+                                               broker: str) -> None:
+    day = demo_days(demo_odoo17.settings(tmp_path))[-2]
+    client = Celery(broker=broker, backend=broker)
+    steps = chain(
+        client.signature("etl_tasks.extract_pos_order_lines", args=[day.isoformat()], queue="extract"),
+        client.signature("etl_tasks.save_raw_data", queue="transform"),
+        client.signature("etl_tasks.clean_pos_data", queue="transform"),
+        client.signature("etl_tasks.update_star_schema", queue="load"),
+    )
+    summary = steps.apply_async().get(timeout=180)
+    assert summary["day"] == day.isoformat() and summary["rows_out"]["fact_sales"] > 0
+    assert Path(summary["fact_paths"]["fact_sales"]) == io_parquet.partition_path(
+        tmp_path, io_parquet.STAR, "fact_sales", day)
