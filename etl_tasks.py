@@ -18,14 +18,13 @@ from celery.schedules import crontab
 
 from etl.datasets import DATASETS, DIMENSIONS_EVERY_HOURS, DIMENSIONS_TASK
 from etl.dates import day_range, parse_day
-from etl.locks import DayLocked
 from etl.logs import configure_logging
 from etl.pipelines import day as day_steps
 from etl.pipelines.dimensions import refresh_dimensions
 from etl.pipelines.health import health_report
-from etl.pipelines.runs import catch_up_days, nightly_days, resolve_datasets, run_days
+from etl.pipelines.runs import RETRY_LATER, catch_up_days, nightly_days, resolve_datasets, run_days
 from etl.settings import Settings, exit_on_invalid_settings
-from odoorpc_connector import OdooUnavailableError, get_odoo_connection
+from odoorpc_connector import get_odoo_connection
 
 log = logging.getLogger(__name__)
 settings: Settings = exit_on_invalid_settings()
@@ -44,7 +43,6 @@ TASK_QUEUE_BY_PREFIX = {
 }
 # Task names whose prefix does not say their stage (DESIGN's historical names).
 TASK_QUEUE_EXCEPTIONS = {"save_raw_data": "transform"}
-RETRYABLE = (OdooUnavailableError, DayLocked)
 
 app = Celery("nkdash", broker=settings.redis_url, backend=settings.redis_url)
 app.conf.update(
@@ -85,7 +83,7 @@ def _configure_worker_logging(**_: Any) -> None:
 
 def etl_task(name: str, **options: Any):
     """Register a task as `etl_tasks.<name>`; Odoo outages and held locks retry with exponential backoff."""
-    return app.task(name=f"etl_tasks.{name}", autoretry_for=RETRYABLE, retry_backoff=30, retry_backoff_max=600,
+    return app.task(name=f"etl_tasks.{name}", autoretry_for=RETRY_LATER, retry_backoff=30, retry_backoff_max=600,
                     retry_jitter=True, max_retries=5, **options)
 
 

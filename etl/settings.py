@@ -55,6 +55,7 @@ class Settings:
     business_timezone: ZoneInfo
     etl_start_date: date | None
     late_change_window_days: int
+    lock_ttl_seconds: int
     worker_concurrency: int
     task_soft_time_limit: int
     task_time_limit: int
@@ -165,6 +166,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         business_timezone=_parse(env, "BUSINESS_TIMEZONE", ZoneInfo("Asia/Jakarta"), ZoneInfo, "an IANA zone"),
         etl_start_date=_parse(env, "ETL_START_DATE", None, date.fromisoformat, "YYYY-MM-DD"),
         late_change_window_days=_parse(env, "ETL_LATE_CHANGE_WINDOW_DAYS", 7, _positive_int, "days"),
+        lock_ttl_seconds=_parse(env, "ETL_LOCK_TTL_SECONDS", 60, _positive_int, "seconds"),
         worker_concurrency=_parse(env, "CELERY_WORKER_CONCURRENCY", 2, _positive_int, "a positive integer"),
         task_soft_time_limit=soft,
         task_time_limit=hard,

@@ -34,14 +34,17 @@ def _log_step(step: str, summary: Summary, rows_in: int, rows_out: int, started:
                                      "rows_in": rows_in, "rows_out": rows_out, "seconds": seconds})
 
 
+def _staging_dir(settings: Settings, dataset: str) -> Path:
+    return io_parquet.lake_root(settings.data_lake_root) / io_parquet.RAW / "_staging" / dataset
+
+
 def extract_step(dataset: str, day: date, settings: Settings, client: OdooClient) -> Summary:
     """Read the day from Odoo into a private staging file (never visible as a partition)."""
     started = time.monotonic()
     spec = DATASETS[dataset]
     extraction = spec.extract(client, day, settings.business_timezone)
     frame = raw_frame(extraction.records, extraction.field_types)
-    staging = io_parquet.lake_root(settings.data_lake_root) / io_parquet.RAW / "_staging" / dataset / (
-        f"{dataset}_{day.isoformat()}_{uuid.uuid4().hex}.parquet")
+    staging = _staging_dir(settings, dataset) / f"{dataset}_{day.isoformat()}_{uuid.uuid4().hex}.parquet"
     io_parquet.write_parquet_atomic(frame, staging)
     summary: Summary = {"dataset": dataset, "day": day.isoformat(), "staging_path": str(staging),
                         "rows_in": frame.height, "rpc_calls": extraction.rpc_calls}
@@ -116,7 +119,9 @@ def run_day(dataset: str, day: date, settings: Settings, client: OdooClient) -> 
     """Extract, save, clean and load one day under its lock; the outcome is recorded either way."""
     summary: Summary = {"dataset": dataset, "day": day.isoformat()}
     with day_lock(dataset, day.isoformat(), redis_url=settings.redis_url, lake_root=settings.data_lake_root,
-                  ttl_seconds=settings.task_time_limit):
+                  ttl_seconds=settings.lock_ttl_seconds):
+        for orphan in _staging_dir(settings, dataset).glob(f"{dataset}_{day.isoformat()}_*.parquet"):
+            orphan.unlink()  # left by a run that was killed; only the lock holder works on this day
         try:
             summary = extract_step(dataset, day, settings, client)
             summary = save_raw_step(summary, settings)

@@ -14,11 +14,12 @@ from etl import io_parquet
 from etl.dates import business_yesterday, day_range
 from etl.datasets import DATASETS, TARGET_ALIASES
 from etl.extract.pos_order_lines import changed_pos_days
+from etl.locks import DayLocked
 from etl.pipelines.day import Summary, run_day
 from etl.pipelines.dimensions import refresh_dimensions
 from etl.settings import Settings
 from etl.status import read_status
-from odoorpc_connector import OdooClient
+from odoorpc_connector import OdooClient, OdooUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +31,27 @@ LATE_CHANGES = {"pos_order_lines": changed_pos_days}
 Progress = Callable[[str, date, Summary | None, BaseException | None], None]
 
 
+# Failures that say "try the run again later" (someone else holds the day; Odoo is unreachable for now).
+RETRY_LATER: tuple[type[BaseException], ...] = (DayLocked, OdooUnavailableError)
+
+
 @dataclass
 class RangeOutcome:
     """Days done and failed by a multi-day run; `raise_if_failed` makes a partial run fail loudly."""
 
     done: list[Summary] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # "dataset day" -> error
+    errors: list[BaseException] = field(default_factory=list)
 
     def raise_if_failed(self) -> None:
-        if self.failed:
-            first = next(iter(self.failed.items()))
-            raise RuntimeError(f"{len(self.failed)} day(s) failed, first: {first[0]}: {first[1]}")
+        """Re-raise a retry-later error as itself (so a task can be retried), any other failure as a summary."""
+        if not self.failed:
+            return
+        retryable = [error for error in self.errors if isinstance(error, RETRY_LATER)]
+        if retryable:
+            raise retryable[0]
+        first = next(iter(self.failed.items()))
+        raise RuntimeError(f"{len(self.failed)} day(s) failed, first: {first[0]}: {first[1]}")
 
     def as_dict(self) -> dict:
         return {"done": [{k: s[k] for k in ("dataset", "day", "rows_out")} for s in self.done],
@@ -73,6 +84,7 @@ def run_days(
                 summary = run_day(name, day, settings, client)
             except Exception as exc:  # noqa: BLE001 - recorded per day and re-raised by raise_if_failed
                 outcome.failed[f"{name} {day.isoformat()}"] = f"{type(exc).__name__}: {exc}"
+                outcome.errors.append(exc)
                 if progress:
                     progress(name, day, None, exc)
                 continue
