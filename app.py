@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import dash
 import dash_mantine_components as dmc
 from flask import Response, jsonify
 
+from etl.logs import configure_logging
 from etl.settings import exit_on_invalid_settings, get_settings
 from pages.components import app_shell
+from services.duckdb_connector import LakeRefresher
 from services.health import health_report
 
 app = dash.Dash(__name__, use_pages=True, pages_folder="pages", title="NKDash", suppress_callback_exceptions=True)
@@ -27,6 +27,16 @@ def serve_layout() -> dmc.MantineProvider:
 app.layout = serve_layout
 
 
+
+def start_serving_process() -> LakeRefresher:
+    """What a serving process does once at start (`python app.py`, or gunicorn's post_worker_init hook): structured
+    logs, and the background refresher that builds the serving tables now and applies lake changes as they land,
+    so no request waits for a refresh. Importing this module (tests, tools) starts nothing."""
+    settings = exit_on_invalid_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return LakeRefresher().start()
+
+
 @server.route("/health")
 def health() -> tuple[Response, int]:
     body, status = health_report(get_settings())
@@ -34,6 +44,5 @@ def health() -> tuple[Response, int]:
 
 
 if __name__ == "__main__":
-    settings = exit_on_invalid_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app.run(host=settings.host, port=settings.port, debug=False)
+    start_serving_process()
+    app.run(host=get_settings().host, port=get_settings().port, debug=False)

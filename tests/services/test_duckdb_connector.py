@@ -1,4 +1,4 @@
-"""DuckDB views over the lake: present and typed on an empty lake, refreshed when the lake changes."""
+"""DuckDB views over the lake: present and typed on an empty lake, refreshed when the lake's fingerprint moves."""
 
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def test_cached_answers_are_invalidated_when_the_lake_changes(small_lake_root: P
     doubled = pl.concat([doubled, doubled.with_columns(line_id=pl.col("line_id") + 10**9)])
     doubled.write_parquet(target)
     assert sales_metrics.kpi_comparison(lake, day)["revenue"].value == before  # served from the cache
+    assert lake.refresh_if_changed() is False  # no ETL run recorded: the fingerprint did not move
     record_run(root, RunRecord("pos_order_lines", last.isoformat(), True, 1, 1, 0, 0.1, [str(target)]))
+    assert lake.refresh_if_changed() is True
     assert sales_metrics.kpi_comparison(lake, day)["revenue"].value == pytest.approx(2 * before)
 
 
@@ -60,5 +62,6 @@ def test_a_fact_appearing_after_start_is_picked_up(small_lake_root: Path, tmp_pa
     target = partition_path(tmp_path, STAR, "fact_sales", first)
     target.parent.mkdir(parents=True)
     shutil.copy(source, target)
+    assert lake.refresh_if_changed() is True
     assert lake.scalar("SELECT count(*) FROM fact_sales") == pl.read_parquet(source).height
     assert lake.scalar("SELECT min(date) FROM fact_sales_all") == first

@@ -1,0 +1,214 @@
+"""Serving tables refreshed per changed day: equal to a full build, invisible to readers until committed, and applied
+by the background refresher."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from benchmarks.lake_generator import SMALL_LAKE
+from etl.io_parquet import STAR, dimension_path, partition_path, write_parquet_atomic
+from etl.status import RunRecord, record_run
+from services import sales_metrics
+from services.duckdb_connector import Lake, LakeRefresher
+from services.sales_metrics import SalesFilters
+
+RELOADED = date(2024, 1, 15)
+WHOLE_LAKE = SalesFilters(SMALL_LAKE.start, SMALL_LAKE.end + timedelta(days=1))
+WAIT_SECONDS = 30  # a bound against hanging, never a speed expectation
+
+
+@pytest.fixture
+def root(small_lake_root: Path, tmp_path: Path) -> Path:
+    """A private copy of the small lake that a test may change."""
+    copy = tmp_path / "lake"
+    shutil.copytree(small_lake_root, copy)
+    return copy
+
+
+@pytest.fixture
+def open_lake(root: Path) -> Iterator[Callable[..., Lake]]:
+    """Lakes over `root` (cache on, so stale cached answers would show), closed at the end."""
+    lakes: list[Lake] = []
+
+    def open_(before_commit: Callable[[], None] = lambda: None) -> Lake:
+        lakes.append(Lake(root, cache_ttl_seconds=300, before_commit=before_commit))
+        return lakes[-1]
+
+    yield open_
+    for lake in lakes:
+        lake.close()
+
+
+def _rewrite_day(root: Path, fact: str, day: date, change: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
+    """Reload `day` of `fact` as the ETL does: a new file renamed over the old one."""
+    path = partition_path(root, STAR, fact, day)
+    write_parquet_atomic(change(pl.read_parquet(path)), path)
+
+
+def _even_orders(frame: pl.DataFrame) -> pl.DataFrame:
+    """A day's lines or payments reloaded with half of its orders."""
+    return frame.filter(pl.col("order_id") % 2 == 0)
+
+
+def _daily(lake: Lake) -> pl.DataFrame:
+    """Revenue, net sales and orders per business day over the whole lake, as the Sales page computes them."""
+    return sales_metrics.daily_trend(sales_metrics.sales_cube(lake, WHOLE_LAKE), WHOLE_LAKE)
+
+
+def _assert_equals_a_full_build(lake: Lake, root: Path) -> None:
+    """Both serving tables hold exactly the rows a fresh process would build from the lake as it is now."""
+    fresh = Lake(root, cache_ttl_seconds=0)
+    try:
+        for table in ("sales_lines", "payments_daily"):
+            refreshed = lake.query(f"SELECT * FROM {table}", cached=False)
+            built = fresh.query(f"SELECT * FROM {table}", cached=False)
+            assert_frame_equal(refreshed.sort(refreshed.columns), built.sort(built.columns))
+    finally:
+        fresh.close()
+
+
+def test_reloading_a_day_changes_that_day_only(root: Path, open_lake: Callable[..., Lake]) -> None:
+    lake = open_lake()
+    before = _daily(lake)
+    for fact in ("fact_sales", "fact_payments"):
+        _rewrite_day(root, fact, RELOADED, _even_orders)
+    assert lake.refresh() is True
+    after = _daily(lake)
+    changed = pl.col("date") == RELOADED
+    assert_frame_equal(after.filter(~changed), before.filter(~changed))
+    expected = pl.read_parquet(partition_path(root, STAR, "fact_sales", RELOADED))
+    assert after.filter(changed)["revenue"].item() == pytest.approx(expected["revenue"].sum())
+    assert after.filter(changed)["revenue"].item() != pytest.approx(before.filter(changed)["revenue"].item())
+    _assert_equals_a_full_build(lake, root)
+
+
+def test_a_deleted_partition_removes_its_rows(root: Path, open_lake: Callable[..., Lake]) -> None:
+    lake = open_lake()
+    day = SalesFilters(RELOADED, RELOADED)
+    assert sales_metrics.kpi_comparison(lake, day)["orders"].value > 0
+    partition_path(root, STAR, "fact_sales", RELOADED).unlink()
+    partition_path(root, STAR, "fact_payments", RELOADED).unlink()
+    assert lake.refresh() is True
+    assert sales_metrics.kpi_comparison(lake, day)["orders"].value == 0
+    assert sales_metrics.payment_mix(lake, day).is_empty()
+    _assert_equals_a_full_build(lake, root)
+
+
+def _as_next_day(frame: pl.DataFrame) -> pl.DataFrame:
+    """The same sales one day after the lake's last day, as new orders."""
+    return frame.with_columns(date=pl.lit(SMALL_LAKE.end + timedelta(days=1)), order_id=pl.col("order_id") + 10**9)
+
+
+def test_a_new_day_appears(root: Path, open_lake: Callable[..., Lake]) -> None:
+    lake = open_lake()
+    new_day = SMALL_LAKE.end + timedelta(days=1)
+    day = SalesFilters(new_day, new_day)
+    assert sales_metrics.kpi_comparison(lake, day)["revenue"].value == 0
+    source = pl.read_parquet(partition_path(root, STAR, "fact_sales", SMALL_LAKE.end))
+    target = partition_path(root, STAR, "fact_sales", new_day)
+    target.parent.mkdir(parents=True)
+    write_parquet_atomic(_as_next_day(source), target)
+    assert lake.refresh() is True
+    assert sales_metrics.kpi_comparison(lake, day)["revenue"].value == pytest.approx(source["revenue"].sum())
+    _assert_equals_a_full_build(lake, root)
+
+
+def test_a_refresh_without_changes_keeps_the_tables_and_the_cache(open_lake: Callable[..., Lake]) -> None:
+    commits: list[str] = []
+    lake = open_lake(before_commit=lambda: commits.append("commit"))
+    _daily(lake)
+    assert lake.refresh() is False and lake.refresh_if_changed() is False
+    assert commits == ["commit"]  # the first build only
+
+
+def test_a_dimension_change_reaches_cached_answers(root: Path, open_lake: Callable[..., Lake]) -> None:
+    lake = open_lake()
+    assert "Toko Pusat" in sales_metrics.store_comparison(sales_metrics.sales_cube(lake, WHOLE_LAKE))["store"]
+    stores = pl.read_parquet(dimension_path(root, "dim_stores"))
+    write_parquet_atomic(stores.with_columns(name=pl.col("name").str.replace("Toko Pusat", "Head Office")),
+                         dimension_path(root, "dim_stores"))
+    assert lake.refresh() is True
+    assert "Head Office" in sales_metrics.store_comparison(sales_metrics.sales_cube(lake, WHOLE_LAKE))["store"]
+
+
+def test_a_failed_refresh_leaves_the_committed_tables(root: Path, open_lake: Callable[..., Lake]) -> None:
+    lake = open_lake()
+    before = _daily(lake)
+    path = partition_path(root, STAR, "fact_sales", RELOADED)
+    good = path.read_bytes()
+    path.write_bytes(b"not parquet")
+    with pytest.raises(Exception):
+        lake.refresh()
+    assert_frame_equal(_daily(lake), before)
+    path.write_bytes(good)
+    assert lake.refresh() is True
+    _assert_equals_a_full_build(lake, root)
+
+
+class _Gate:
+    """A `before_commit` hook that, once armed, holds the refresh transaction open until released."""
+
+    def __init__(self) -> None:
+        self.armed, self.holding, self.released = threading.Event(), threading.Event(), threading.Event()
+
+    def __call__(self) -> None:
+        if self.armed.is_set():
+            self.holding.set()
+            self.released.wait(WAIT_SECONDS)
+
+
+def test_a_query_during_a_refresh_reads_the_last_committed_tables(root: Path,
+                                                                  open_lake: Callable[..., Lake]) -> None:
+    gate = _Gate()
+    lake = open_lake(before_commit=gate)
+    day = SalesFilters(RELOADED, RELOADED)
+    before = sales_metrics.sales_page(lake, day)
+    _rewrite_day(root, "fact_sales", RELOADED, lambda frame: frame.with_columns(revenue=pl.col("revenue") * 2))
+    gate.armed.set()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        refreshing = pool.submit(lake.refresh)
+        assert gate.holding.wait(WAIT_SECONDS)
+        # the refresh has deleted and re-inserted the day but not committed; a query waiting for it would only
+        # return after the gate times out, with the new revenue
+        during = sales_metrics.sales_page(lake, day)
+        gate.released.set()
+        assert refreshing.result(WAIT_SECONDS) is True
+    assert during.kpis == before.kpis
+    assert_frame_equal(during.payments, before.payments)
+    after = sales_metrics.kpi_comparison(lake, day)["revenue"].value
+    assert after == pytest.approx(2 * before.kpis["revenue"].value)
+
+
+def _wait_until(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_the_background_refresher_applies_an_etl_run_and_stops(root: Path, open_lake: Callable[..., Lake]) -> None:
+    lake = open_lake()
+    day = SalesFilters(RELOADED, RELOADED)
+    before = sales_metrics.kpi_comparison(lake, day)["revenue"].value
+    refresher = LakeRefresher(lambda: lake, interval_seconds=0.01).start()
+    try:
+        _rewrite_day(root, "fact_sales", RELOADED, lambda frame: frame.with_columns(revenue=pl.col("revenue") * 2))
+        record_run(root, RunRecord("pos_order_lines", RELOADED.isoformat(), True, 1, 1, 0, 0.1, []))
+        assert _wait_until(
+            lambda: sales_metrics.kpi_comparison(lake, day)["revenue"].value == pytest.approx(2 * before)
+        )
+    finally:
+        refresher.stop(WAIT_SECONDS)
+    assert not refresher.running
