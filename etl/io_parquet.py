@@ -23,10 +23,8 @@ METADATA = "metadata"
 
 
 def lake_root(root: str | os.PathLike[str]) -> Path:
-    path = Path(root)
-    if str(root).startswith("s3://"):
-        raise NotImplementedError("s3:// lake roots are not supported by this build; use a local or mounted path")
-    return path
+    """The lake's root directory (object-store URLs are refused when settings are read)."""
+    return Path(root)
 
 
 def partition_path(root: str | os.PathLike[str], layer: str, name: str, day: date) -> Path:

@@ -159,6 +159,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         missing = "OPS_PASSWORD" if ops_user else "OPS_USERNAME"
         raise SettingsError(f"{missing} is not set: OPS_USERNAME and OPS_PASSWORD go together")
     lake_root = _read(env, "DATA_LAKE_ROOT") or str(PROJECT_ROOT / "data-lake")
+    if "://" in lake_root:
+        raise SettingsError(f"DATA_LAKE_ROOT={lake_root!r} is not supported yet: use a local or mounted directory")
     return Settings(
         odoo=_odoo_settings(env),
         redis_url=_read(env, "REDIS_URL") or "redis://localhost:6379/0",

@@ -39,6 +39,8 @@ def test_odoo_url_and_runbook_aliases() -> None:
         ({"CELERY_TASK_SOFT_TIME_LIMIT": "100", "CELERY_TASK_TIME_LIMIT": "50"}, "CELERY_TASK_TIME_LIMIT"),
         ({"OPS_USERNAME": "ops"}, "OPS_PASSWORD"),
         ({"ODOO_URL": "shop.example.com", "ODOO_DB": "d", "ODOO_USERNAME": "u", "ODOO_API_KEY": "k"}, "ODOO_URL"),
+        ({"DATA_LAKE_ROOT": "s3://bucket/lake"}, "DATA_LAKE_ROOT"),
+        ({"ETL_LOCK_TTL_SECONDS": "0"}, "ETL_LOCK_TTL_SECONDS"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(env: dict[str, str], named: str) -> None:
