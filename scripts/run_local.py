@@ -35,13 +35,12 @@ from types import FrameType
 from typing import IO, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-import redis
 from dotenv import dotenv_values
 
 from etl.dates import business_yesterday
-from etl.settings import Settings, SettingsError, load_settings
+from etl.pipelines.health import check_redis
+from etl.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOTENV_PATH = PROJECT_ROOT / ".env"
 
 CELERY_APP = "etl_tasks"
@@ -387,22 +386,12 @@ def load_history(supervisor: Supervisor, args: argparse.Namespace, settings: Set
     say("    load finished")
 
 
-def redis_answers(url: str, timeout: float = 1.0) -> bool:
-    """True when a Redis server at `url` answers PING within `timeout` seconds."""
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
-        with client:
-            return bool(client.ping())
-    except (redis.RedisError, OSError, ValueError):
-        return False
-
-
 def start_background_tasks(
     supervisor: Supervisor, settings: Settings, env: Mapping[str, str], state_dir: Path
 ) -> None:
     """Stage 3: a Celery worker + beat when Redis answers; otherwise say that nothing is scheduled."""
     shown = mask_url(settings.redis_url)
-    if not redis_answers(settings.redis_url):
+    if not check_redis(settings.redis_url)["ok"]:
         say(f"3/4 Background tasks: Redis at {shown} does not answer - tasks run in-process only, no schedule runs")
         return
     say(f"3/4 Background tasks: Redis at {shown} answers - starting a Celery worker and beat")
