@@ -139,3 +139,17 @@ def test_a_killed_worker_child_is_resumed_without_losing_or_doubling_rows(
     assert not list((tmp_path / "raw" / "_staging").rglob("*.parquet"))
     sales = pl.read_parquet(target)
     assert sales.height > 0 and sales["line_id"].is_unique().all()
+
+
+def test_an_odoo_error_fails_the_task_and_keeps_the_previous_partition(
+        worker: ChildProcess, worker_env: dict[str, str], tmp_path: Path, demo_odoo17: DemoOdoo, broker: str) -> None:
+    day = demo_days(demo_odoo17.settings(tmp_path))[-3]
+    result_of(broker, call_by_name(worker_env, "daily_etl_pipeline", day.isoformat()))
+    target = io_parquet.partition_path(tmp_path, io_parquet.STAR, "fact_sales", day)
+    before = target.read_bytes()
+    with faults(demo_odoo17.url, deny_models=["pos.order.line"]):
+        task_id = call_by_name(worker_env, "daily_etl_pipeline", day.isoformat())
+        with pytest.raises(RuntimeError, match="AccessError|denied"):
+            result_of(broker, task_id)
+    assert Celery(broker=broker, backend=broker).AsyncResult(task_id).state == "FAILURE"
+    assert target.read_bytes() == before

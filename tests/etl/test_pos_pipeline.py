@@ -48,7 +48,7 @@ def test_client_detects_version_fields(demo_odoo: DemoOdoo, tmp_path: Path) -> N
 def test_pos_days_reconcile_with_odoo(demo_odoo: DemoOdoo, tmp_path: Path) -> None:
     settings = demo_odoo.settings(tmp_path)
     client = fast_client(settings)
-    days = demo_days(settings, 3)
+    days = demo_days(settings)
     outcome = run_days(["pos"], days, settings, client)
     assert outcome.failed == {}
     refunds = 0
