@@ -116,7 +116,7 @@ def test_step_tasks_chain_through_their_queues(worker: ChildProcess, tmp_path: P
 
 def test_a_killed_worker_child_is_resumed_without_losing_or_doubling_rows(
         demo_odoo17: DemoOdoo, tmp_path: Path, broker: str) -> None:
-    env = isolated_env(**demo_odoo17.env(tmp_path, REDIS_URL=broker, ETL_LOCK_TTL_SECONDS="4"))
+    env = isolated_env(**demo_odoo17.env(tmp_path, REDIS_URL=broker, ETL_LOCK_TTL_SECONDS="10"))
     args = [*CELERY, "worker", "-Q", "extract,transform,load,orchestration", "--concurrency", "1",
             "--loglevel", "INFO", "-n", "nkdash-kill@%h", "--without-gossip", "--without-mingle"]
     day = demo_days(demo_odoo17.settings(tmp_path))[-1]
