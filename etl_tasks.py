@@ -13,7 +13,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from celery import Celery, group, signals
+from celery import Celery, Task, group, signals
 from celery.schedules import crontab
 
 from etl.datasets import DATASETS, DIMENSIONS_EVERY_HOURS, DIMENSIONS_TASK
@@ -22,9 +22,10 @@ from etl.logs import configure_logging
 from etl.pipelines import day as day_steps
 from etl.pipelines.dimensions import refresh_dimensions
 from etl.pipelines.health import health_report
-from etl.pipelines.runs import RETRY_LATER, catch_up_days, nightly_days, resolve_datasets, run_days
+from etl.locks import DayLocked
+from etl.pipelines.runs import catch_up_days, nightly_days, resolve_datasets, run_days
 from etl.settings import Settings, exit_on_invalid_settings
-from odoorpc_connector import get_odoo_connection
+from odoorpc_connector import OdooUnavailableError, get_odoo_connection
 
 log = logging.getLogger(__name__)
 settings: Settings = exit_on_invalid_settings()
@@ -81,10 +82,25 @@ def _configure_worker_logging(**_: Any) -> None:
     configure_logging(settings.log_level, settings.log_format)
 
 
+class EtlTask(Task):
+    """Odoo outages retry with exponential backoff; a day held by another run retries once its lock could lapse."""
+
+    autoretry_for = (OdooUnavailableError,)
+    retry_backoff = 30
+    retry_backoff_max = 600
+    retry_jitter = True
+    max_retries = 5
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except DayLocked as exc:
+            raise self.retry(exc=exc, countdown=settings.lock_ttl_seconds) from None
+
+
 def etl_task(name: str, **options: Any):
-    """Register a task as `etl_tasks.<name>`; Odoo outages and held locks retry with exponential backoff."""
-    return app.task(name=f"etl_tasks.{name}", autoretry_for=RETRY_LATER, retry_backoff=30, retry_backoff_max=600,
-                    retry_jitter=True, max_retries=5, **options)
+    """Register a task as `etl_tasks.<name>` with NKDash's retry rules."""
+    return app.task(name=f"etl_tasks.{name}", base=EtlTask, **options)
 
 
 # -- steps (POS) ---------------------------------------------------------------------------------------------
