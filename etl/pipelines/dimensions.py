@@ -16,6 +16,7 @@ import polars as pl
 
 from etl import io_parquet
 from etl.extract.dimensions import brand_field, brand_model, read_changed
+from etl.locks import day_lock
 from etl.settings import Settings
 from etl.transform.dimensions import (
     DIMENSION_SPECS, DimensionSpec, category_paths, dimension_rows, merge_dimension, products_with_names,
@@ -24,6 +25,7 @@ from odoorpc_connector import OdooClient
 
 log = logging.getLogger(__name__)
 STATE_FILE = "dimensions_state.json"
+DIMENSIONS_LOCK = "dimensions"
 # Re-read this much before the newest write_date seen: a record written by a long Odoo transaction can commit after
 # a later one was read. Upserts make the overlap harmless.
 WATERMARK_OVERLAP = timedelta(minutes=15)
@@ -57,7 +59,17 @@ def _targets(targets: Iterable[str] | None) -> list[DimensionSpec]:
 
 
 def refresh_dimensions(client: OdooClient, settings: Settings, targets: Iterable[str] | None = None) -> dict[str, Any]:
-    """Refresh the requested dimensions (all by default); returns rows read and written per dimension."""
+    """Refresh the requested dimensions (all by default) under the dimensions lock; returns rows per dimension.
+
+    Several pipelines refresh dimensions before their day; the lock makes them take turns (DayLocked otherwise,
+    which the Celery tasks retry), so the watermark file is never written by two refreshes at once.
+    """
+    with day_lock(DIMENSIONS_LOCK, "all", redis_url=settings.redis_url, lake_root=settings.data_lake_root,
+                  ttl_seconds=settings.lock_ttl_seconds):
+        return _refresh(client, settings, targets)
+
+
+def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | None) -> dict[str, Any]:
     root = settings.data_lake_root
     state = _read_state(root)
     brand = brand_field(client, settings.require_odoo())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from etl import io_parquet
 from etl.pipelines.dimensions import refresh_dimensions
@@ -39,3 +40,15 @@ def test_brand_can_be_switched_off(demo_odoo17: DemoOdoo, tmp_path: Path) -> Non
     summary = refresh_dimensions(client, settings, targets=["brands", "products"])
     assert "skipped" in summary["dim_brands"]
     assert dim(tmp_path, "dim_products")["brand_id"].null_count() == dim(tmp_path, "dim_products").height
+
+
+def test_two_refreshes_take_turns(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    from etl.locks import DayLocked, day_lock
+    from etl.pipelines.dimensions import DIMENSIONS_LOCK
+
+    settings = demo_odoo17.settings(tmp_path)
+    client = OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
+    with day_lock(DIMENSIONS_LOCK, "all", redis_url=settings.redis_url, lake_root=settings.data_lake_root):
+        with pytest.raises(DayLocked):
+            refresh_dimensions(client, settings)
+    assert refresh_dimensions(client, settings, targets=["stores"])["dim_stores"]["rows_out"] > 0
