@@ -90,6 +90,17 @@ def recent_runs(root: str | os.PathLike[str], limit: int = 50) -> list[dict[str,
 
 
 @dataclass(frozen=True)
+class LastRun:
+    """The latest successful run of a dataset, as the operator sees it."""
+
+    day: str
+    finished_at: str
+    rows_out: int
+    quarantined: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Freshness:
     dataset: str
     last_processed_date: date | None
@@ -97,6 +108,7 @@ class Freshness:
     level: str  # fresh | warning | critical | never
     last_error: str | None
     gaps: list[date]
+    last_run: LastRun | None = None
 
 
 def freshness_level(days_late: int | None) -> str:
@@ -123,5 +135,7 @@ def dataset_freshness(
     failure = entry.get("last_failure")
     success = entry.get("last_success")
     failing_now = failure and (not success or failure.get("finished_at", "") > success.get("finished_at", ""))
+    last_run = LastRun(success["day"], success.get("finished_at", ""), success.get("rows_out", 0),
+                       success.get("quarantined", 0), success.get("seconds", 0.0)) if success else None
     return Freshness(dataset, last_day, days_late, freshness_level(days_late),
-                     failure.get("error") if failing_now else None, gaps)
+                     failure.get("error") if failing_now else None, gaps, last_run)

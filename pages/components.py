@@ -132,10 +132,18 @@ def freshness_badge(level: str, element_id: str | None = None) -> dmc.Badge:
     return dmc.Badge(level, color=FRESHNESS_COLORS.get(level, "gray"), variant="filled", **props)
 
 
+def _last_run_text(item: Freshness) -> str:
+    run = item.last_run
+    if run is None:
+        return NO_VALUE
+    quarantined = f", {format_number(run.quarantined)} quarantined" if run.quarantined else ""
+    return f"{run.day}: {format_number(run.rows_out)} rows{quarantined}, {run.seconds:.1f} s"
+
+
 def freshness_table(prefix: str, rows: list[tuple[str, Freshness]]) -> dmc.Table:
-    """Per dataset: level badge, last processed day, days late, missing days and the current error."""
-    head = dmc.TableThead(dmc.TableTr([dmc.TableTh(h) for h in
-                                       ("Dataset", "Level", "Last processed", "Days late", "Gaps", "Last error")]))
+    """Per dataset: level badge, last processed day, days late, missing days, the last run and the current error."""
+    head = dmc.TableThead(dmc.TableTr([dmc.TableTh(h) for h in (
+        "Dataset", "Level", "Last processed", "Days late", "Gaps", "Last run", "Last error")]))
     body = dmc.TableTbody([
         dmc.TableTr([
             dmc.TableTd(title),
@@ -144,6 +152,7 @@ def freshness_table(prefix: str, rows: list[tuple[str, Freshness]]) -> dmc.Table
             dmc.TableTd(NO_VALUE if item.days_late is None else str(item.days_late)),
             dmc.TableTd(", ".join(day.isoformat() for day in item.gaps[:10]) + (" …" if len(item.gaps) > 10 else "")
                         or "none"),
+            dmc.TableTd(_last_run_text(item), id=f"{prefix}-freshness-{item.dataset}-last-run"),
             dmc.TableTd(item.last_error or NO_VALUE),
         ])
         for title, item in rows

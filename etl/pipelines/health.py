@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
@@ -75,6 +76,7 @@ def health_report(settings: Settings, today: date | None = None) -> dict[str, An
                 "days_late": entry.days_late,
                 "gaps": [day.isoformat() for day in entry.gaps],
                 "last_error": entry.last_error,
+                "last_run": asdict(entry.last_run) if entry.last_run else None,
             }
     down = not (lake["ok"] and redis_state["ok"])
     stale = any(entry["level"] in STALE_LEVELS for entry in datasets.values())
