@@ -57,7 +57,7 @@ import polars as pl
 
 from etl import schemas
 from etl.datasets import DATASETS
-from etl.io_parquet import STAR, dimension_path, lake_root, metadata_path, partition_days, partition_path
+from etl.io_parquet import STAR, dimension_path, lake_root, metadata_path, partition_path
 from etl.settings import get_settings
 from etl.status import STATUS_FILE
 
@@ -386,6 +386,12 @@ class Lake:
         assert self._version is not None
         return self._version
 
+    def loaded_days(self, fact: str) -> list[date]:
+        """Business days with a partition of `fact` in the files the serving tables were built from (no new scan)."""
+        self._data_version()
+        assert self._files is not None
+        return sorted(self._files.facts[fact])
+
     def query(self, sql: str, params: dict[str, Any] | None = None, *, cached: bool = True) -> pl.DataFrame:
         """Run parameterised `sql` on a fresh cursor; answers are cached for the TTL within one data version."""
         params = params or {}
@@ -494,7 +500,12 @@ class LakeRefresher:
             logger.exception("lake refresh failed; retrying at the next check")
 
 
+def loaded_sales_days(lake: Lake) -> list[date]:
+    """Business days with a fact_sales partition (loaded, even when the day had no sales)."""
+    return lake.loaded_days("fact_sales")
+
+
 def latest_loaded_day(lake: Lake) -> date | None:
     """The newest business day with a fact_sales partition file (with rows or an empty loaded day)."""
-    days = partition_days(lake.root, STAR, "fact_sales")
+    days = loaded_sales_days(lake)
     return days[-1] if days else None

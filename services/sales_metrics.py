@@ -15,8 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from etl.io_parquet import STAR, partition_days
-from services.duckdb_connector import Lake, latest_loaded_day
+from services.duckdb_connector import Lake, latest_loaded_day, loaded_sales_days
 
 KPI_NAMES = ("revenue", "net_sales", "orders", "aov", "units", "refunds")
 
@@ -89,11 +88,6 @@ def _filtered_lines(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
     )""")
     keyword = "WITH RECURSIVE" if filters.category_ids else "WITH"
     return f"{keyword} " + ",\n    ".join(ctes), params
-
-
-def loaded_sales_days(lake: Lake) -> list[date]:
-    """Business days with a fact_sales partition (loaded, even when the day had no sales)."""
-    return partition_days(lake.root, STAR, "fact_sales")
 
 
 def _change_pct(current: float | None, previous: float | None) -> float | None:
