@@ -196,11 +196,6 @@ class OdooClient:
         available = self.fields(model)
         return next((name for name in candidates if name in available), None)
 
-    def available(self, model: str, wanted: Iterable[str]) -> list[str]:
-        """The subset of `wanted` fields that the model has on this server, in order."""
-        present = self.fields(model)
-        return [name for name in wanted if name in present]
-
     def model_exists(self, model: str) -> bool:
         return bool(self.call("ir.model", "search", [[("model", "=", model)]], {"limit": 1}))
 

@@ -28,16 +28,11 @@ Loader = Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]  # clean t
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """What a dataset is: where it comes from, what it produces, and how it is scheduled."""
+    """What a dataset is: its extract/clean/load functions, the facts it produces, and how it is scheduled."""
 
     name: str
     title: str
-    odoo_models: tuple[str, ...]
     fact_tables: dict[str, pl.Schema]
-    extract_task: str
-    save_raw_task: str
-    clean_task: str
-    load_task: str
     pipeline_task: str
     beat_time: time  # business timezone
     extract: Extractor
@@ -49,12 +44,7 @@ class DatasetSpec:
 POS_ORDER_LINES = DatasetSpec(
     name="pos_order_lines",
     title="POS sales",
-    odoo_models=("pos.order", "pos.order.line", "pos.payment"),
     fact_tables={"fact_sales": schemas.FACT_SALES, "fact_payments": schemas.FACT_PAYMENTS},
-    extract_task="extract_pos_order_lines",
-    save_raw_task="save_raw_data",
-    clean_task="clean_pos_data",
-    load_task="update_star_schema",
     pipeline_task="daily_etl_pipeline",
     beat_time=time(2, 0),
     extract=extract_pos_day,
