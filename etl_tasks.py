@@ -151,7 +151,7 @@ def daily_etl_pipeline(target_date: str | None = None, refresh_dimensions: bool 
 def _dispatch_days(pairs: list[tuple[str, date]]) -> dict:
     if not pairs:
         return {"dispatched": 0, "days": []}
-    refresh_dimensions_incremental.apply()  # once, in this task, before the fan-out
+    refresh_dimensions(get_odoo_connection(), settings)  # once, here, before the fan-out
     signatures = [
         app.signature(f"etl_tasks.{DATASETS[name].pipeline_task}", args=[day.isoformat()],
                       kwargs={"refresh_dimensions": False})

@@ -74,6 +74,7 @@ def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | No
     state = _read_state(root)
     brand = brand_field(client, settings.require_odoo())
     summary: dict[str, Any] = {}
+    categories: pl.DataFrame | None = None  # refreshed before dim_products in the same run: no re-read
     for spec in _targets(targets):
         started = time.monotonic()
         model = brand_model(client, brand) if spec.name == "dim_brands" else spec.model
@@ -84,9 +85,9 @@ def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | No
         changed = dimension_rows(spec, raw)
         merged = merge_dimension(_existing(root, spec.name), changed, spec.key)
         if spec.name == "dim_categories":
-            merged = category_paths(merged)
+            merged = categories = category_paths(merged)
         if spec.name == "dim_products":
-            categories = _existing(root, "dim_categories")
+            categories = categories if categories is not None else _existing(root, "dim_categories")
             if categories is not None:
                 merged = products_with_names(merged, categories)
         io_parquet.write_parquet_atomic(merged, io_parquet.dimension_path(root, spec.name))
