@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from etl.dates import day_range
 from etl.io_parquet import atomic_write_bytes, metadata_path
 
 STATUS_FILE = "etl_status.json"
@@ -130,8 +131,7 @@ def dataset_freshness(
     if loaded_days:
         present = set(loaded_days)
         first = loaded_days[0]
-        gaps = [first.fromordinal(n) for n in range(first.toordinal(), loaded_days[-1].toordinal())
-                if first.fromordinal(n) not in present]
+        gaps = [day for day in day_range(first, loaded_days[-1]) if day not in present]
     failure = entry.get("last_failure")
     success = entry.get("last_success")
     failing_now = failure and (not success or failure.get("finished_at", "") > success.get("finished_at", ""))
