@@ -196,6 +196,11 @@ class OdooClient:
         available = self.fields(model)
         return next((name for name in candidates if name in available), None)
 
+    def field_types(self, model: str, wanted: Iterable[str]) -> dict[str, str]:
+        """The `wanted` fields this server's model has, in order, with their Odoo types."""
+        present = self.fields(model)
+        return {name: present[name]["type"] for name in wanted if name in present}
+
     def model_exists(self, model: str) -> bool:
         return bool(self.call("ir.model", "search", [[("model", "=", model)]], {"limit": 1}))
 

@@ -15,7 +15,7 @@ import polars as pl
 
 from etl import io_parquet
 from etl.dates import odoo_window
-from etl.extract.pos_order_lines import SALE_STATES
+from etl.extract.pos_order_lines import sale_order_domain
 from odoorpc_connector import OdooClient
 
 PER_ORDER_TOLERANCE = 1.0
@@ -44,9 +44,8 @@ class PosReconciliation:
 def reconcile_pos_day(client: OdooClient, lake: str | Path, day: date, tz: ZoneInfo) -> PosReconciliation:
     """Compare one business day of fact_sales with Odoo's own order totals and counts."""
     start, end = odoo_window(day, tz)
-    window = [("date_order", ">=", start), ("date_order", "<", end), ("state", "in", list(SALE_STATES))]
-    orders = client.search_read_all("pos.order", window, ["amount_total"])
-    lines = client.call("pos.order.line", "search_count", [[(f"order_id.{f}", op, v) for f, op, v in window]])
+    orders = client.search_read_all("pos.order", sale_order_domain("", start, end), ["amount_total"])
+    lines = client.call("pos.order.line", "search_count", [sale_order_domain("order_id.", start, end)])
     path = io_parquet.partition_path(lake, io_parquet.STAR, "fact_sales", day)
     sales = pl.read_parquet(path) if path.exists() else pl.DataFrame({"order_id": [], "revenue": []})
     return PosReconciliation(

@@ -34,12 +34,10 @@ def read_changed(
     client: OdooClient, spec: DimensionSpec, model: str, since: str | None, brand: str | None = None
 ) -> pl.DataFrame:
     """Raw rows of `model` written at or after `since` (all rows when None), typed by fields_get."""
-    meta = client.fields(model)
-    wanted = source_fields(spec) + ([brand] if brand else [])
-    fields = [name for name in wanted if name in meta]
-    domain = [("write_date", ">=", since)] if since and "write_date" in meta else []
-    rows = client.search_read_all(model, domain, fields, context=ALL_RECORDS)
-    frame = records_frame(model, rows, {name: meta[name]["type"] for name in fields})
+    types = client.field_types(model, source_fields(spec) + ([brand] if brand else []))
+    domain = [("write_date", ">=", since)] if since and client.has_field(model, "write_date") else []
+    rows = client.search_read_all(model, domain, list(types), context=ALL_RECORDS)
+    frame = records_frame(model, rows, types)
     if brand:
         frame = frame.rename({brand: "brand_id", f"{brand}__name": "brand_id__name"})
     return frame

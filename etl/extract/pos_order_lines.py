@@ -24,7 +24,8 @@ LINE_FIELDS = ("order_id", "product_id", "qty", "price_unit", "discount", "price
 PAYMENT_FIELDS = ("pos_order_id", "payment_method_id", "amount", "payment_date", "write_date")
 
 
-def _order_domain(prefix: str, start: str, end: str) -> list:
+def sale_order_domain(prefix: str, start: str, end: str) -> list:
+    """Sale orders (SALE_STATES) dated in [start, end); `prefix` reaches the order from a line or payment."""
     return [(f"{prefix}date_order", ">=", start), (f"{prefix}date_order", "<", end),
             (f"{prefix}state", "in", list(SALE_STATES))]
 
@@ -34,9 +35,9 @@ def extract_pos_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
     start, end = odoo_window(day, tz)
     calls_before = client.stats.calls
     extraction = Extraction("pos_order_lines", day.isoformat())
-    read_model(client, extraction, "pos.order", _order_domain("", start, end), ORDER_FIELDS)
-    read_model(client, extraction, "pos.order.line", _order_domain("order_id.", start, end), LINE_FIELDS)
-    read_model(client, extraction, "pos.payment", _order_domain("pos_order_id.", start, end), PAYMENT_FIELDS)
+    read_model(client, extraction, "pos.order", sale_order_domain("", start, end), ORDER_FIELDS)
+    read_model(client, extraction, "pos.order.line", sale_order_domain("order_id.", start, end), LINE_FIELDS)
+    read_model(client, extraction, "pos.payment", sale_order_domain("pos_order_id.", start, end), PAYMENT_FIELDS)
     extraction.rpc_calls = client.stats.calls - calls_before
     return extraction
 

@@ -30,9 +30,7 @@ def read_model(
     context: dict[str, Any] | None = None,
 ) -> list[Record]:
     """Read `model` into `extraction`: only the `wanted` fields the server has, with their fields_get types."""
-    meta = client.fields(model)
-    fields = [name for name in wanted if name in meta]
-    extraction.field_types[model] = {name: meta[name]["type"] for name in fields}
-    rows = client.search_read_all(model, domain, fields, context=context)
+    types = extraction.field_types[model] = client.field_types(model, wanted)
+    rows = client.search_read_all(model, domain, list(types), context=context)
     extraction.records[model] = rows
     return rows
