@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks.memory import resident_mib
 from etl import io_parquet
 from etl.dates import business_yesterday, odoo_window
 from etl.pipelines.day import clean_step, extract_step, load_step, save_raw_step
@@ -54,14 +55,6 @@ def _best_seconds(action, repeats: int = REPEATS) -> float:
     return min(timings)
 
 
-def _peak_rss_mib(pid: int) -> float:
-    """VmHWM (peak resident set) of a live process, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("VmHWM not found")
-
-
 def demo_startup() -> dict[str, dict]:
     """Seconds and peak memory for demo_odoo to start with a million POS order lines."""
     args = [PYTHON, "-m", "demo_odoo", "--port", "0", "--pos-lines", str(BIG_DEMO_LINES), "--seed", "7"]
@@ -69,7 +62,7 @@ def demo_startup() -> dict[str, dict]:
     with running(args, isolated_env()) as demo:
         ready = demo.wait_for(r"ready on http://\S+ \(odoo [\d.]+, db \w+, (\d+) pos lines", timeout=300)
         seconds = time.perf_counter() - started
-        rss = _peak_rss_mib(demo.popen.pid)
+        rss = resident_mib(demo.popen.pid, "VmHWM")
     return {
         "demo_odoo_1m_lines_startup_seconds": {"value": round(seconds, 1), "unit": "s"},
         "demo_odoo_1m_lines_peak_rss": {"value": round(rss), "unit": "MiB"},
