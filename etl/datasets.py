@@ -1,62 +1,54 @@
-"""The dataset registry: one declaration per dataset (DESIGN §3).
+"""The dataset registry: what each catalogued dataset *does* — its extract, source domains, clean and load functions.
 
-Tasks, beat entries, queue routes, lake paths, DuckDB views and freshness reporting are derived from these specs,
-so adding a dataset is one spec here plus its extract/transform/load functions.
+`etl/catalog.py` says what a dataset is; this module adds its functions, so importing it loads the ETL (and the Odoo
+client). Tasks, step chains, change detection and the operator tools take everything from here: adding a dataset is
+a catalogue entry, one spec here and its extract/transform/load modules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from etl import schemas
-from etl.extract.pos_order_lines import extract_pos_day
+from etl.catalog import CATALOG, POS_ORDER_LINES, DatasetInfo
+from etl.extract import pos_order_lines as pos_extract
 from etl.extract.records import Extraction
 from etl.load.pos_order_lines import pos_facts
 from etl.transform.pos_order_lines import clean_pos_lines
-from etl.transform.quarantine import CleanResult
-from odoorpc_connector import OdooClient
+from etl.transform.quarantine import CleanContext, CleanResult
+from odoorpc_connector import Domain, OdooClient
 
 Extractor = Callable[[OdooClient, date, ZoneInfo], Extraction]
-Cleaner = Callable[[pl.LazyFrame, str], CleanResult]  # (raw partition, IANA timezone) -> clean tables
+# The Odoo records a business day is built from, per model: what per-day change detection fingerprints.
+SourceDomains = Callable[[date, ZoneInfo], dict[str, Domain]]
+Cleaner = Callable[[pl.LazyFrame, CleanContext], CleanResult]
 Loader = Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]  # clean tables -> fact frames
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """What a dataset is: its extract/clean/load functions, the facts it produces, and how it is scheduled."""
+    """A catalogued dataset with its functions."""
 
-    name: str
-    title: str
-    fact_tables: dict[str, pl.Schema]
-    pipeline_task: str
-    beat_time: time  # business timezone
+    info: DatasetInfo
     extract: Extractor
+    source_domains: SourceDomains | None  # None: the dataset has no per-day source to fingerprint
     clean: Cleaner
     load: Loader
-    refreshes_dimensions_first: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.info.name
 
 
-POS_ORDER_LINES = DatasetSpec(
-    name="pos_order_lines",
-    title="POS sales",
-    fact_tables={"fact_sales": schemas.FACT_SALES, "fact_payments": schemas.FACT_PAYMENTS},
-    pipeline_task="daily_etl_pipeline",
-    beat_time=time(2, 0),
-    extract=extract_pos_day,
-    clean=clean_pos_lines,
-    load=pos_facts,
-    refreshes_dimensions_first=True,
-)
-
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (POS_ORDER_LINES,)}
-
-# `--targets` words used by the operator scripts (the runbook's names) → dataset names.
-TARGET_ALIASES: dict[str, str] = {"pos": POS_ORDER_LINES.name}
-
-DIMENSIONS_TASK = "refresh_dimensions_incremental"
-DIMENSIONS_EVERY_HOURS = 4
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec(POS_ORDER_LINES, pos_extract.extract_pos_day, pos_extract.pos_day_domains, clean_pos_lines,
+                    pos_facts),
+    )
+}
+assert set(DATASETS) == set(CATALOG), "every catalogued dataset needs a spec"

@@ -24,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROTOCOLS = ("jsonrpc", "jsonrpc+ssl")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOCK_BACKENDS = ("redis", "file")
 
 
 class SettingsError(ValueError):
@@ -56,9 +57,13 @@ class Settings:
     etl_start_date: date | None
     late_change_window_days: int
     lock_ttl_seconds: int
+    lock_backend: str  # redis (shared by every host) | file (one host, no broker: `make run` without Redis)
+    day_deadline_seconds: int
+    max_line_amount: float
     worker_concurrency: int
     task_soft_time_limit: int
     task_time_limit: int
+    visibility_timeout_seconds: int
     dash_cache_ttl_seconds: int
     ops_username: str | None
     ops_password: str | None = field(repr=False)
@@ -101,6 +106,21 @@ def _positive_int(raw: str) -> int:
     if value <= 0:
         raise ValueError("not positive")
     return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("not a positive finite number")
+    return value
+
+
+def _require_increasing(*limits: tuple[str, int]) -> None:
+    """Each limit must exceed the one before: a day's deadline < soft < hard time limit < broker visibility timeout,
+    so a hung day fails by its deadline, and a message is redelivered only after its task can no longer be running."""
+    for (lower_name, lower), (name, value) in zip(limits, limits[1:]):
+        if value <= lower:
+            raise SettingsError(f"{name}={value} is invalid: it must exceed {lower_name}={lower}")
 
 
 def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
@@ -150,10 +170,12 @@ def _odoo_settings(env: Mapping[str, str]) -> OdooSettings | None:
 
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build Settings from a mapping of environment variables (pure; used directly by tests)."""
-    soft = _parse(env, "CELERY_TASK_SOFT_TIME_LIMIT", 1800, _positive_int, "seconds")
-    hard = _parse(env, "CELERY_TASK_TIME_LIMIT", 1900, _positive_int, "seconds")
-    if hard <= soft:
-        raise SettingsError(f"CELERY_TASK_TIME_LIMIT={hard} is invalid: it must exceed CELERY_TASK_SOFT_TIME_LIMIT={soft}")
+    deadline = _parse(env, "ETL_DAY_DEADLINE_SECONDS", 600, _positive_int, "seconds")
+    soft = _parse(env, "CELERY_TASK_SOFT_TIME_LIMIT", 660, _positive_int, "seconds")
+    hard = _parse(env, "CELERY_TASK_TIME_LIMIT", 720, _positive_int, "seconds")
+    visibility = _parse(env, "CELERY_VISIBILITY_TIMEOUT_SECONDS", 900, _positive_int, "seconds")
+    _require_increasing(("ETL_DAY_DEADLINE_SECONDS", deadline), ("CELERY_TASK_SOFT_TIME_LIMIT", soft),
+                        ("CELERY_TASK_TIME_LIMIT", hard), ("CELERY_VISIBILITY_TIMEOUT_SECONDS", visibility))
     ops_user, ops_password = _read(env, "OPS_USERNAME"), _read(env, "OPS_PASSWORD")
     if bool(ops_user) != bool(ops_password):
         missing = "OPS_PASSWORD" if ops_user else "OPS_USERNAME"
@@ -169,9 +191,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         etl_start_date=_parse(env, "ETL_START_DATE", None, date.fromisoformat, "YYYY-MM-DD"),
         late_change_window_days=_parse(env, "ETL_LATE_CHANGE_WINDOW_DAYS", 7, _positive_int, "days"),
         lock_ttl_seconds=_parse(env, "ETL_LOCK_TTL_SECONDS", 60, _positive_int, "seconds"),
+        lock_backend=_parse(env, "ETL_LOCK_BACKEND", "redis", _choice(LOCK_BACKENDS), "redis or file"),
+        day_deadline_seconds=deadline,
+        max_line_amount=_parse(env, "ETL_MAX_LINE_AMOUNT", 1e12, _positive_float, "a positive number"),
         worker_concurrency=_parse(env, "CELERY_WORKER_CONCURRENCY", 2, _positive_int, "a positive integer"),
         task_soft_time_limit=soft,
         task_time_limit=hard,
+        visibility_timeout_seconds=visibility,
         dash_cache_ttl_seconds=_parse(env, "DASH_CACHE_TTL_SECONDS", 300, int, "seconds"),
         ops_username=ops_user,
         ops_password=ops_password,

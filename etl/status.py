@@ -38,6 +38,8 @@ class RunRecord:
     files: list[str]
     error: str | None = None
     finished_at: str = ""
+    step: str | None = None  # where a failure happened: extract | save_raw | clean | load | commit | lock | ...
+    partial: bool = False  # today so far: the day is still in progress
 
 
 def _utc_now() -> str:
@@ -73,14 +75,35 @@ def record_run(root: str | os.PathLike[str], record: RunRecord) -> RunRecord:
     with _locked_status(root) as status:
         entry = status["datasets"].setdefault(record.dataset, {})
         summary = {k: v for k, v in asdict(record).items() if k not in ("dataset", "ok", "files")}
+        failed_days = entry.setdefault("failed_days", {})
         if record.ok:
             entry["last_success"] = summary
+            failed_days.pop(record.day, None)
             previous = entry.get("last_processed_date")
-            if previous is None or record.day > previous:
+            if not record.partial and (previous is None or record.day > previous):
                 entry["last_processed_date"] = record.day
         else:
             entry["last_failure"] = summary
+            if record.day:
+                failed_days[record.day] = {"error": record.error, "finished_at": record.finished_at,
+                                           "step": record.step}
     return record
+
+
+def record_failure(root: str | os.PathLike[str], dataset: str, day: str, step: str, error: BaseException | str) -> RunRecord:
+    """Record a run that failed or was abandoned before it could record itself (lock, dimensions, broker, ...).
+
+    `day` is "" for work that concerns no single day (a dimension refresh, a fan-out).
+    """
+    message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return record_run(root, RunRecord(dataset=dataset, day=day, ok=False, rows_in=0, rows_out=0, quarantined=0,
+                                      seconds=0.0, files=[], error=message, step=step))
+
+
+def forget_day(root: str | os.PathLike[str], dataset: str, day: str) -> None:
+    """Drop a day's failure record (the day was removed on purpose by an operator)."""
+    with _locked_status(root) as status:
+        status["datasets"].get(dataset, {}).get("failed_days", {}).pop(day, None)
 
 
 def recent_runs(root: str | os.PathLike[str], limit: int = 50) -> list[dict[str, Any]]:

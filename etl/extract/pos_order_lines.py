@@ -30,14 +30,23 @@ def sale_order_domain(prefix: str, start: str, end: str) -> list:
             (f"{prefix}state", "in", list(SALE_STATES))]
 
 
+MODEL_FIELDS = {"pos.order": ORDER_FIELDS, "pos.order.line": LINE_FIELDS, "pos.payment": PAYMENT_FIELDS}
+
+
+def pos_day_domains(day: date, tz: ZoneInfo) -> dict[str, list]:
+    """The sale orders of business day `day`, their lines and their payments, as one domain per model."""
+    start, end = odoo_window(day, tz)
+    return {"pos.order": sale_order_domain("", start, end),
+            "pos.order.line": sale_order_domain("order_id.", start, end),
+            "pos.payment": sale_order_domain("pos_order_id.", start, end)}
+
+
 def extract_pos_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
     """Read the POS orders, lines and payments of business day `day`."""
-    start, end = odoo_window(day, tz)
     calls_before = client.stats.calls
     extraction = Extraction("pos_order_lines", day.isoformat())
-    read_model(client, extraction, "pos.order", sale_order_domain("", start, end), ORDER_FIELDS)
-    read_model(client, extraction, "pos.order.line", sale_order_domain("order_id.", start, end), LINE_FIELDS)
-    read_model(client, extraction, "pos.payment", sale_order_domain("pos_order_id.", start, end), PAYMENT_FIELDS)
+    for model, domain in pos_day_domains(day, tz).items():
+        read_model(client, extraction, model, domain, MODEL_FIELDS[model])
     extraction.rpc_calls = client.stats.calls - calls_before
     return extraction
 

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import polars as pl
 
 QUARANTINE_SCHEMA = pl.Schema({"model": pl.String, "record_id": pl.Int64, "reason": pl.String})
 
+
+@dataclass(frozen=True)
+class CleanContext:
+    """What a cleaner needs besides the raw records: the partition's business day and the validation bounds.
+
+    `known_ids` holds, per dimension named in the catalogue's `known_dimensions`, the ids that dimension has (None
+    when its file is missing or unreadable, in which case ids are not checked against it).
+    """
+
+    day: date
+    timezone: str  # IANA name of the business timezone
+    max_line_amount: float
+    known_ids: dict[str, frozenset[int] | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

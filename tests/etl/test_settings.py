@@ -15,7 +15,7 @@ def test_defaults_follow_the_design() -> None:
     assert (settings.odoo.port, settings.odoo.protocol, settings.odoo.page_size) == (443, "jsonrpc+ssl", 2000)
     assert settings.business_timezone.key == "Asia/Jakarta"
     assert settings.redis_url == "redis://localhost:6379/0"
-    assert (settings.task_soft_time_limit, settings.task_time_limit, settings.dash_cache_ttl_seconds) == (1800, 1900, 300)
+    assert (settings.task_soft_time_limit, settings.task_time_limit, settings.dash_cache_ttl_seconds) == (660, 720, 300)
     assert not settings.ops_enabled
 
 
@@ -36,7 +36,11 @@ def test_odoo_url_and_runbook_aliases() -> None:
         ({"ODOO_HOST": "h", "ODOO_USERNAME": "u", "ODOO_API_KEY": "k"}, "ODOO_DB"),
         ({"BUSINESS_TIMEZONE": "Mars/Olympus"}, "BUSINESS_TIMEZONE"),
         ({"ETL_START_DATE": "24/11/2026"}, "ETL_START_DATE"),
-        ({"CELERY_TASK_SOFT_TIME_LIMIT": "100", "CELERY_TASK_TIME_LIMIT": "50"}, "CELERY_TASK_TIME_LIMIT"),
+        ({"CELERY_TASK_SOFT_TIME_LIMIT": "700", "CELERY_TASK_TIME_LIMIT": "650"}, "CELERY_TASK_TIME_LIMIT"),
+        ({"ETL_DAY_DEADLINE_SECONDS": "700"}, "CELERY_TASK_SOFT_TIME_LIMIT"),
+        ({"CELERY_VISIBILITY_TIMEOUT_SECONDS": "600"}, "CELERY_VISIBILITY_TIMEOUT_SECONDS"),
+        ({"ETL_LOCK_BACKEND": "zookeeper"}, "ETL_LOCK_BACKEND"),
+        ({"ETL_MAX_LINE_AMOUNT": "-5"}, "ETL_MAX_LINE_AMOUNT"),
         ({"OPS_USERNAME": "ops"}, "OPS_PASSWORD"),
         ({"ODOO_URL": "shop.example.com", "ODOO_DB": "d", "ODOO_USERNAME": "u", "ODOO_API_KEY": "k"}, "ODOO_URL"),
         ({"DATA_LAKE_ROOT": "s3://bucket/lake"}, "DATA_LAKE_ROOT"),

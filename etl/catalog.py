@@ -1,0 +1,99 @@
+"""The dataset catalogue: what each dataset *is* (DESIGN §3) — names, tables, schedule, operator words.
+
+Importable without any ETL function or the Odoo client, so the dashboard and health checks read it freely.
+`etl/datasets.py` pairs each entry with what the dataset *does* (its extract, clean and load functions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+import polars as pl
+
+from etl import schemas
+from etl.day_manifest import table_key
+from etl.io_parquet import CLEAN, QUARANTINE, RAW, STAR
+
+
+@dataclass(frozen=True)
+class StepTasks:
+    """The DESIGN §3 names of a dataset's four step tasks (historical names, so not derived from the dataset)."""
+
+    extract: str
+    save_raw: str
+    clean: str
+    update: str
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset: the tables one of its business days writes, its Celery names and its place in the schedule.
+
+    `known_dimensions` maps a clean column to the dimension whose ids it should reference: an id missing there is
+    kept (the dashboard shows it as the dimension's unknown member) and counted.
+    """
+
+    name: str
+    title: str
+    fact_tables: dict[str, pl.Schema]
+    clean_tables: tuple[str, ...]
+    pipeline_task: str
+    beat_time: time  # business timezone
+    steps: StepTasks
+    aliases: tuple[str, ...] = ()
+    refreshes_dimensions_first: bool = False
+    detects_late_changes: bool = True
+    known_dimensions: dict[str, str] = field(default_factory=dict)
+
+    def table_keys(self) -> list[str]:
+        """Every table a day of this dataset publishes, as manifest keys (`<layer>/<table>`)."""
+        return [table_key(RAW, self.name), *(table_key(CLEAN, name) for name in self.clean_tables),
+                table_key(QUARANTINE, self.name), *(table_key(STAR, fact) for fact in self.fact_tables)]
+
+
+POS_ORDER_LINES = DatasetInfo(
+    name="pos_order_lines",
+    title="POS sales",
+    fact_tables={"fact_sales": schemas.FACT_SALES, "fact_payments": schemas.FACT_PAYMENTS},
+    clean_tables=("pos_order_lines", "pos_payments"),
+    pipeline_task="daily_etl_pipeline",
+    beat_time=time(2, 0),
+    steps=StepTasks("extract_pos_order_lines", "save_raw_data", "clean_pos_data", "update_star_schema"),
+    aliases=("pos",),
+    refreshes_dimensions_first=True,
+    known_dimensions={"product_id": "dim_products", "payment_method_id": "dim_payment_methods"},
+)
+
+CATALOG: dict[str, DatasetInfo] = {info.name: info for info in (POS_ORDER_LINES,)}
+
+# `--targets` words used by the operator scripts (the runbook's names) → dataset names.
+TARGET_ALIASES: dict[str, str] = {alias: info.name for info in CATALOG.values() for alias in info.aliases}
+
+DIMENSIONS_TASK = "refresh_dimensions_incremental"
+DIMENSIONS_EVERY_HOURS = 4
+
+
+def fact_schemas() -> dict[str, pl.Schema]:
+    """Every fact table of the catalogue, by name."""
+    return {name: schema for info in CATALOG.values() for name, schema in info.fact_tables.items()}
+
+
+def fact_dataset(fact: str) -> str:
+    """The dataset that writes `fact`."""
+    return next(info.name for info in CATALOG.values() if fact in info.fact_tables)
+
+
+def resolve_datasets(names: list[str] | tuple[str, ...] | None) -> list[str]:
+    """Dataset names from names or operator aliases (`pos`); every dataset when none are given.
+
+    Raises ValueError naming the unknown ones.
+    """
+    if not names:
+        return list(CATALOG)
+    resolved = [TARGET_ALIASES.get(name, name.replace("-", "_")) for name in names]
+    unknown = [name for name, found in zip(names, resolved) if found not in CATALOG]
+    if unknown:
+        raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(sorted(CATALOG))} "
+                         f"or {', '.join(sorted(TARGET_ALIASES))}")
+    return list(dict.fromkeys(resolved))
