@@ -2,6 +2,9 @@
 transient failures with backoff, and paging `search_read` by id so the number of calls grows with pages, not records.
 
 Field differences between Odoo versions are read from `fields_get`, never inferred from the version number.
+
+Inside `etl.deadline.day_deadline` every HTTP request's socket timeout is capped by the time left, retries stop at the
+deadline and the call raises `DeadlineExceeded` (a failed day, not OdooUnavailableError's "try later").
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import odoorpc
 
+from etl import deadline
+from etl.deadline import DeadlineExceeded
 from etl.settings import OdooSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -77,6 +83,28 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_NETWORK_ERRORS)
 
 
+class _DeadlineOpener:
+    """The URL opener odoorpc sends every request through, with each request's timeout capped by the deadline.
+
+    odoorpc keeps one timeout per connection (`odoo.config['timeout']`, copied to its proxies) and passes it to
+    `opener.open(request, timeout=...)`; capping it here applies per request and per thread (the deadline is a
+    context variable), so no shared setting is changed and clients without a deadline behave as before.
+    """
+
+    def __init__(self, what: str) -> None:
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        self._what = what
+
+    def open(self, request: urllib.request.Request, data: bytes | None = None,
+             timeout: float | None = None) -> Any:
+        left = deadline.remaining()
+        if left is not None:
+            if left <= 0:
+                raise deadline.exceeded(f"no time left for a request to {self._what}")
+            timeout = left if timeout is None else min(timeout, left)
+        return self._opener.open(request, data, timeout)
+
+
 class OdooClient:
     """One authenticated connection to one Odoo database."""
 
@@ -106,7 +134,7 @@ class OdooClient:
     def _login(self) -> odoorpc.ODOO:
         odoo = odoorpc.ODOO(
             self.settings.host, protocol=self.settings.protocol, port=self.settings.port,
-            timeout=self.timeout_seconds,
+            timeout=self.timeout_seconds, opener=_DeadlineOpener(self.settings.url),
         )
         try:
             odoo.login(self.settings.database, self.settings.username, self.settings.api_key)
@@ -119,7 +147,7 @@ class OdooClient:
         return odoo
 
     def connect(self) -> OdooClient:
-        """Log in (with the same retries as calls); raises OdooAuthError or OdooUnavailableError."""
+        """Log in (with the same retries as calls); raises OdooAuthError, OdooUnavailableError or DeadlineExceeded."""
         with self._lock:
             if self._odoo is None:
                 self._odoo = self._with_retries("login", self._login)
@@ -135,7 +163,7 @@ class OdooClient:
         while True:
             try:
                 return action()
-            except (OdooAuthError, OdooAccessError):
+            except (OdooAuthError, OdooAccessError, DeadlineExceeded):
                 raise
             except Exception as exc:  # noqa: BLE001 - classified below, re-raised when not transient
                 if not _is_transient(exc):
@@ -146,6 +174,13 @@ class OdooClient:
                         f"Odoo at {self.settings.url} failed {what} {attempt} times: {type(exc).__name__}: {exc}"
                     ) from None
                 delay = self.backoff_seconds * 2 ** (attempt - 1)
+                left = deadline.remaining()
+                if left is not None and left <= delay:  # no time for another try: the day fails now
+                    log.error("odoo call stopped by the day deadline",
+                              extra={"call": what, "attempt": attempt, "error": str(exc)})
+                    raise deadline.exceeded(
+                        f"Odoo at {self.settings.url} {what} after {attempt} tries: {type(exc).__name__}: {exc}"
+                    ) from None
                 self.stats.retries += 1
                 log.warning("odoo transient error, retrying",
                             extra={"call": what, "attempt": attempt, "delay_s": delay, "error": str(exc)})
@@ -153,7 +188,11 @@ class OdooClient:
 
     # -- calls ------------------------------------------------------------------------------------------------
     def call(self, model: str, method: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> Any:
-        """`execute_kw` with retries, re-login on session expiry and Odoo errors mapped to OdooError types."""
+        """`execute_kw` with retries, re-login on session expiry and Odoo errors mapped to OdooError types.
+
+        Raises OdooAuthError, OdooAccessError, OdooUnavailableError, OdooError, or DeadlineExceeded inside a
+        `day_deadline` that has run out.
+        """
         self.connect()
 
         def once() -> Any:

@@ -97,3 +97,11 @@ def resolve_datasets(names: list[str] | tuple[str, ...] | None) -> list[str]:
         raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(sorted(CATALOG))} "
                          f"or {', '.join(sorted(TARGET_ALIASES))}")
     return list(dict.fromkeys(resolved))
+
+
+def table_dataset(layer: str, table: str) -> str:
+    """The dataset whose days publish `table` in `layer` (raw and quarantine tables are named after the dataset)."""
+    for info in CATALOG.values():
+        if table_key(layer, table) in info.table_keys():
+            return info.name
+    raise KeyError(f"no dataset publishes {table_key(layer, table)}")

@@ -44,3 +44,8 @@ def parse_day(value: str | date | None, tz: ZoneInfo) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(value)
+
+
+def future_days(days: list[date], today: date) -> list[date]:
+    """The days after `today` (the current business day): no daily fact of theirs can exist yet."""
+    return [day for day in days if day > today]

@@ -1,8 +1,10 @@
 """Raw layer encoding: Odoo records as fetched, typed by their `fields_get` types, several models in one frame.
 
 `search_read` values keep their meaning: a many2one `[id, "name"]` becomes `<field>` (id) plus `<field>__name`,
-x2many id lists stay lists, Odoo's `False` for an unset non-boolean value becomes null, and datetimes stay the
-UTC strings Odoo sent (the clean layer parses them). The `_model` column says which model a row came from.
+x2many id lists stay lists, Odoo's `False` for an unset non-boolean value becomes null, a numeric field carrying
+something that is not a number ("12abc") becomes null rather than failing the day (the clean layer quarantines it),
+and datetimes stay the UTC strings Odoo sent (the clean layer parses them). The `_model` column says which model a
+row came from.
 """
 
 from __future__ import annotations
@@ -58,10 +60,19 @@ def raw_frame(
 
 def model_rows(raw: pl.DataFrame | pl.LazyFrame, model: str, columns: Iterable[str]) -> pl.DataFrame:
     """The rows of one model from a raw frame (eager or lazy); columns the server did not send come back as nulls."""
+    return models_rows(raw, {model: list(columns)})[model]
+
+
+def models_rows(raw: pl.DataFrame | pl.LazyFrame, columns: dict[str, list[str]]) -> dict[str, pl.DataFrame]:
+    """The rows of several models, by model, collected together (a lazy raw file is scanned once).
+
+    Each model gets exactly its columns, in order; a column the server did not send comes back as nulls.
+    """
     present = set(raw.collect_schema().names())
-    return (
+    queries = [
         raw.lazy()
         .filter(pl.col(MODEL_COLUMN) == model)
-        .select([pl.col(c) if c in present else pl.lit(None).alias(c) for c in columns])
-        .collect()
-    )
+        .select([pl.col(c) if c in present else pl.lit(None).alias(c) for c in names])
+        for model, names in columns.items()
+    ]
+    return dict(zip(columns, pl.collect_all(queries)))

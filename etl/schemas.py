@@ -53,6 +53,91 @@ FACT_PAYMENTS = pl.Schema(
     }
 )
 
+# One row per product line of a posted customer invoice or credit note that did not come from a POS order. Money is
+# in company currency from Odoo's signed balances: credit notes (out_refund) have negative quantity and amounts.
+FACT_INVOICE_SALES = pl.Schema(
+    {
+        "date": pl.Date,
+        "move_id": ID,
+        "move_name": pl.String,
+        "move_type": pl.String,
+        "line_id": ID,
+        "product_id": ID,
+        "customer_id": ID,
+        "salesperson_id": ID,
+        "company_id": ID,
+        "quantity": QTY,
+        "price_unit": MONEY,
+        "discount_pct": pl.Float64,
+        "revenue": MONEY,
+        "revenue_excl_tax": MONEY,
+        "tax_amount": MONEY,
+    }
+)
+
+# One row per product line of a posted vendor bill or vendor credit note (in_refund: negative). Quantity and unit
+# cost are in the product's UoM; unit cost excludes tax (from the line's own taxes) and is net of discount.
+FACT_PURCHASES = pl.Schema(
+    {
+        "date": pl.Date,
+        "move_id": ID,
+        "move_name": pl.String,
+        "move_type": pl.String,
+        "line_id": ID,
+        "product_id": ID,
+        "vendor_id": ID,
+        "company_id": ID,
+        "quantity": QTY,
+        "price_unit": MONEY,
+        "discount_pct": pl.Float64,
+        "amount_excl_tax": MONEY,
+        "amount_incl_tax": MONEY,
+        "tax_amount": MONEY,
+        "unit_cost_excl_tax": MONEY,
+        "is_bonus": pl.Boolean,
+    }
+)
+
+# One row per done stock.move.line. quantity is positive in the product's UoM; signed_quantity is + into internal
+# stock, − out of it, 0 between internal locations (DESIGN §5 gives movement_type per location usage pair).
+FACT_INVENTORY_MOVES = pl.Schema(
+    {
+        "date": pl.Date,
+        "move_line_id": ID,
+        "move_id": ID,
+        "picking_id": ID,
+        "picking_type_code": pl.String,
+        "reference": pl.String,
+        "product_id": ID,
+        "lot_id": ID,
+        "location_id": ID,
+        "location_dest_id": ID,
+        "quantity": QTY,
+        "signed_quantity": QTY,
+        "movement_type": pl.String,
+        "inventory_adjustment_flag": pl.Boolean,
+        "manufacturing_order_id": ID,
+        "company_id": ID,
+    }
+)
+
+# One row per (product, internal location, lot) with stock at the end of snapshot_date. source = quant (read from
+# stock.quant on the day it describes) | reconstructed (today's quants minus the signed moves after that day).
+FACT_STOCK_ON_HAND_SNAPSHOT = pl.Schema(
+    {
+        "snapshot_date": pl.Date,
+        "product_id": ID,
+        "location_id": ID,
+        "lot_id": ID,
+        "company_id": ID,
+        "quantity": QTY,
+        "reserved_quantity": QTY,
+        "unit_cost": MONEY,
+        "stock_value": MONEY,
+        "source": pl.String,
+    }
+)
+
 _DIM_COMMON = {"name": pl.String, "active": pl.Boolean, "write_date": UTC_TS}
 
 

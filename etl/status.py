@@ -20,6 +20,7 @@ from etl.io_parquet import atomic_write_bytes, metadata_path
 
 STATUS_FILE = "etl_status.json"
 RUNS_DIR = "runs"
+DROP_STEP = "drop"
 FRESH_MAX_DAYS_LATE = 1
 WARNING_MAX_DAYS_LATE = 3
 
@@ -76,7 +77,9 @@ def record_run(root: str | os.PathLike[str], record: RunRecord) -> RunRecord:
         entry = status["datasets"].setdefault(record.dataset, {})
         summary = {k: v for k, v in asdict(record).items() if k not in ("dataset", "ok", "files")}
         failed_days = entry.setdefault("failed_days", {})
-        if record.ok:
+        if record.step == DROP_STEP:  # an operator removed the day: history only, not a run of the dataset
+            failed_days.pop(record.day, None)
+        elif record.ok:
             entry["last_success"] = summary
             failed_days.pop(record.day, None)
             previous = entry.get("last_processed_date")

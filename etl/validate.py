@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from etl import io_parquet
+from etl.published import read_published
 from etl.dates import odoo_window
 from etl.extract.pos_order_lines import sale_order_domain
 from odoorpc_connector import OdooClient
@@ -46,8 +47,9 @@ def reconcile_pos_day(client: OdooClient, lake: str | Path, day: date, tz: ZoneI
     start, end = odoo_window(day, tz)
     orders = client.search_read_all("pos.order", sale_order_domain("", start, end), ["amount_total"])
     lines = client.call("pos.order.line", "search_count", [sale_order_domain("order_id.", start, end)])
-    path = io_parquet.partition_path(lake, io_parquet.STAR, "fact_sales", day)
-    sales = pl.read_parquet(path) if path.exists() else pl.DataFrame({"order_id": [], "revenue": []})
+    sales = read_published(lake, io_parquet.STAR, "fact_sales", day)
+    if sales is None:
+        sales = pl.DataFrame({"order_id": [], "revenue": []})
     return PosReconciliation(
         day=day, odoo_orders=len(orders), lake_orders=sales["order_id"].n_unique(), odoo_lines=lines,
         lake_lines=sales.height, odoo_revenue=sum(o["amount_total"] for o in orders),

@@ -6,7 +6,8 @@ Stages:
   2. Load: the last N days (default 90, ending yesterday in BUSINESS_TIMEZONE) through
      `python -m scripts.force_refresh_pos_data`, whose progress bar streams straight to the terminal.
   3. Background tasks: when REDIS_URL answers a PING, a Celery worker and beat are started; otherwise tasks run
-     in-process only and no schedule runs (said so on screen).
+     in-process only and no schedule runs (said so on screen), and every child (the load included) gets
+     ETL_LOCK_BACKEND=file: one machine, so a local file lock keeps runs of a day apart.
   4. Dashboard: `python app.py` on HOST:PORT (default 127.0.0.1:8050, or a free port when 8050 is taken).
 
 Every child runs in its own process group. Ctrl-C or SIGTERM stops them all; if one dies, the others are stopped and
@@ -154,6 +155,12 @@ def demo_odoo_env(url: str) -> dict[str, str]:
 def child_env(environ: Mapping[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
     """The environment of every child: ours, plus the overrides, with unbuffered Python output."""
     return {**environ, **overrides, "PYTHONUNBUFFERED": "1"}
+
+
+def etl_env(environ: Mapping[str, str], overrides: Mapping[str, str], redis_ok: bool) -> dict[str, str]:
+    """The environment of every child; without Redis, the ETL they run in-process must take local file locks (the
+    lock module refuses to fall back from redis to a file lock on its own)."""
+    return child_env(environ, {**overrides, **({} if redis_ok else {"ETL_LOCK_BACKEND": "file"})})
 
 
 def load_window(days: int, end: date) -> tuple[date, date]:
@@ -387,12 +394,13 @@ def load_history(supervisor: Supervisor, args: argparse.Namespace, settings: Set
 
 
 def start_background_tasks(
-    supervisor: Supervisor, settings: Settings, env: Mapping[str, str], state_dir: Path
+    supervisor: Supervisor, settings: Settings, env: Mapping[str, str], state_dir: Path, redis_ok: bool | None = None
 ) -> None:
     """Stage 3: a Celery worker + beat when Redis answers; otherwise say that nothing is scheduled."""
     shown = mask_url(settings.redis_url)
-    if not check_redis(settings.redis_url)["ok"]:
+    if not (check_redis(settings.redis_url)["ok"] if redis_ok is None else redis_ok):
         say(f"3/4 Background tasks: Redis at {shown} does not answer - tasks run in-process only, no schedule runs")
+        say("    (ETL_LOCK_BACKEND=file: runs of a day are kept apart by a local file lock)")
         return
     say(f"3/4 Background tasks: Redis at {shown} answers - starting a Celery worker and beat")
     supervisor.start("worker", worker_command(settings.worker_concurrency, settings.log_level), env)
@@ -430,9 +438,10 @@ def run(args: argparse.Namespace, supervisor: Supervisor, state_dir: Path) -> No
     """All four stages, then wait until a child dies or the operator stops us."""
     overrides = resolve_odoo(supervisor, args, project_environment(os.environ))
     settings = load_settings(project_environment({**os.environ, **overrides}))
-    env = child_env(os.environ, {**overrides, "DATA_LAKE_ROOT": settings.data_lake_root})
+    redis_ok = bool(check_redis(settings.redis_url)["ok"])  # before the load: it runs in-process, with locks
+    env = etl_env(os.environ, {**overrides, "DATA_LAKE_ROOT": settings.data_lake_root}, redis_ok)
     load_history(supervisor, args, settings, env)
-    start_background_tasks(supervisor, settings, env, state_dir)
+    start_background_tasks(supervisor, settings, env, state_dir, redis_ok)
     serve_dashboard(supervisor, settings, env)
     supervisor.watch()
 

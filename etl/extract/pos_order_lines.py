@@ -7,10 +7,10 @@ employee of pos_hr, refund links) are requested only when `fields_get` shows the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from zoneinfo import ZoneInfo
 
-from etl.dates import ODOO_DATETIME_FORMAT, odoo_window
+from etl.dates import odoo_window
 from etl.extract.records import Extraction, read_model
 from odoorpc_connector import OdooClient
 
@@ -49,16 +49,3 @@ def extract_pos_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
         read_model(client, extraction, model, domain, MODEL_FIELDS[model])
     extraction.rpc_calls = client.stats.calls - calls_before
     return extraction
-
-
-def changed_pos_days(client: OdooClient, since: datetime, earliest: date, tz: ZoneInfo) -> list[date]:
-    """Business days on or after `earliest` whose POS orders were written after `since` (late changes)."""
-    start, _ = odoo_window(earliest, tz)
-    domain = [("write_date", ">", since.astimezone(timezone.utc).strftime(ODOO_DATETIME_FORMAT)),
-              ("date_order", ">=", start)]
-    rows = client.search_read_all("pos.order", domain, ["date_order"])
-    days = {
-        datetime.strptime(row["date_order"], ODOO_DATETIME_FORMAT).replace(tzinfo=timezone.utc).astimezone(tz).date()
-        for row in rows
-    }
-    return sorted(days)

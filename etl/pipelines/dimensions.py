@@ -1,7 +1,12 @@
 """refresh_dimensions_incremental: bring the dim_* tables up to date with Odoo by write_date watermarks.
 
 Each dimension remembers the newest `write_date` it has seen (metadata/dimensions_state.json); a refresh reads only
-records written since then (archived ones included) and upserts them. The first refresh reads everything.
+records written since then (archived ones included) and upserts them. The first refresh reads everything, and so
+does the refresh of a dimension whose file is missing or unreadable (a corrupt file is rebuilt, never blocking).
+
+Day pipelines call `prepare_dimensions`, which never fails a day: facts keep Odoo ids and dimensions are joined at
+read time, so a day loaded with slightly older dimensions is still right once they refresh. It skips when another
+run is refreshing or one finished moments ago, and a failed refresh is recorded (dataset `dimensions`) and logged.
 """
 
 from __future__ import annotations
@@ -9,15 +14,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
 import polars as pl
 
 from etl import io_parquet
 from etl.extract.dimensions import brand_field, brand_model, read_changed
-from etl.locks import day_lock
+from etl.locks import DayLocked, LockUnavailable, day_lock
 from etl.settings import Settings
+from etl.status import RunRecord, read_status, record_failure, record_run
 from etl.transform.dimensions import (
     DIMENSION_SPECS, DimensionSpec, category_paths, dimension_rows, merge_dimension, products_with_names,
 )
@@ -26,6 +32,9 @@ from odoorpc_connector import OdooClient
 log = logging.getLogger(__name__)
 STATE_FILE = "dimensions_state.json"
 DIMENSIONS_LOCK = "dimensions"
+DIMENSIONS_DATASET = "dimensions"  # the name dimension refreshes are recorded under in etl_status.json
+# A day pipeline skips the refresh when the last one finished less than this ago (several days run back to back).
+FRESH_ENOUGH = timedelta(minutes=10)
 # Re-read this much before the newest write_date seen: a record written by a long Odoo transaction can commit after
 # a later one was read. Upserts make the overlap harmless.
 WATERMARK_OVERLAP = timedelta(minutes=15)
@@ -44,8 +53,15 @@ def _read_state(root: str) -> dict[str, str]:
 
 
 def _existing(root: str, name: str) -> pl.DataFrame | None:
+    """The dimension's current file, or None when it is missing or cannot be read (it is then rebuilt in full)."""
     path = io_parquet.dimension_path(root, name)
-    return io_parquet.read_parquet(path) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return io_parquet.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        log.warning("dimension file unreadable, rebuilding it from Odoo", extra={"dataset": name, "error": str(exc)})
+        return None
 
 
 def _targets(targets: Iterable[str] | None) -> list[DimensionSpec]:
@@ -64,9 +80,46 @@ def refresh_dimensions(client: OdooClient, settings: Settings, targets: Iterable
     Several pipelines refresh dimensions before their day; the lock makes them take turns (DayLocked otherwise,
     which the Celery tasks retry), so the watermark file is never written by two refreshes at once.
     """
-    with day_lock(DIMENSIONS_LOCK, "all", redis_url=settings.redis_url, lake_root=settings.data_lake_root,
-                  ttl_seconds=settings.lock_ttl_seconds):
-        return _refresh(client, settings, targets)
+    started = time.monotonic()
+    try:
+        with day_lock(DIMENSIONS_LOCK, "all", redis_url=settings.redis_url, lake_root=settings.data_lake_root,
+                      ttl_seconds=settings.lock_ttl_seconds, backend=settings.lock_backend):
+            summary = _refresh(client, settings, targets)
+    except DayLocked:
+        raise
+    except Exception as exc:
+        record_failure(settings.data_lake_root, DIMENSIONS_DATASET, "", "dimensions", exc)
+        raise
+    rows = sum(entry.get("rows_out", 0) for entry in summary.values())
+    record_run(settings.data_lake_root, RunRecord(
+        dataset=DIMENSIONS_DATASET, day="", ok=True, rows_in=sum(e.get("rows_in", 0) for e in summary.values()),
+        rows_out=rows, quarantined=0, seconds=round(time.monotonic() - started, 3), files=[]))
+    return summary
+
+
+def _refreshed_recently(settings: Settings) -> bool:
+    success = read_status(settings.data_lake_root)["datasets"].get(DIMENSIONS_DATASET, {}).get("last_success")
+    if not success or not success.get("finished_at"):
+        return False
+    return datetime.now(timezone.utc) - datetime.fromisoformat(success["finished_at"]) < FRESH_ENOUGH
+
+
+def prepare_dimensions(client: OdooClient, settings: Settings) -> dict[str, Any]:
+    """Refresh every dimension before a day pipeline, unless fresh enough or being refreshed; never raises.
+
+    Returns the refresh summary, or `{"skipped": reason}` / `{"failed": error}`.
+    """
+    if _refreshed_recently(settings):
+        return {"skipped": "refreshed moments ago"}
+    try:
+        return refresh_dimensions(client, settings)
+    except (DayLocked, LockUnavailable) as exc:
+        log.info("dimension refresh skipped", extra={"dataset": DIMENSIONS_DATASET, "reason": str(exc)})
+        return {"skipped": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - recorded by refresh_dimensions; a day never fails on shared work
+        log.error("dimension refresh failed; days go on with the dimensions as they are",
+                  extra={"dataset": DIMENSIONS_DATASET, "error": str(exc)})
+        return {"failed": f"{type(exc).__name__}: {exc}"}
 
 
 def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | None) -> dict[str, Any]:
@@ -81,9 +134,11 @@ def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | No
         if model is None or (spec.optional and not client.model_exists(model)):
             summary[spec.name] = {"skipped": f"{spec.model if model is None else model} not available"}
             continue
-        raw = read_changed(client, spec, model, _since(state.get(spec.name)), brand if spec.name == "dim_products" else None)
+        existing = _existing(root, spec.name)
+        since = _since(state.get(spec.name)) if existing is not None else None  # no usable file: read everything
+        raw = read_changed(client, spec, model, since, brand if spec.name == "dim_products" else None)
         changed = dimension_rows(spec, raw)
-        merged = merge_dimension(_existing(root, spec.name), changed, spec.key)
+        merged = merge_dimension(existing, changed, spec.key)
         if spec.name == "dim_categories":
             merged = categories = category_paths(merged)
         if spec.name == "dim_products":

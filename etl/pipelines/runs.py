@@ -1,4 +1,4 @@
-"""Which days to run: the nightly day plus late-changed days, date ranges, and catch-up from the last processed day.
+"""Which days to run: the nightly day plus days Odoo changed since they were built, date ranges, and catch-up.
 
 These functions run without Celery (operator scripts call them directly); the Celery tasks wrap them.
 """
@@ -7,32 +7,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Callable, Iterable
 
-from etl import io_parquet
+from etl.catalog import CATALOG, resolve_datasets
 from etl.dates import business_yesterday, day_range
-from etl.datasets import DATASETS, TARGET_ALIASES
-from etl.extract.pos_order_lines import changed_pos_days
-from etl.locks import DayLocked
+from etl.datasets import DATASETS
+from etl.day_manifest import loaded_days, read_manifest
+from etl.fingerprint import current_fingerprint, differs
+from etl.locks import DayLocked, LockUnavailable
 from etl.pipelines.day import Summary, run_day
-from etl.pipelines.dimensions import refresh_dimensions
+from etl.pipelines.dimensions import prepare_dimensions
 from etl.settings import Settings
 from etl.status import read_status
 from odoorpc_connector import OdooClient, OdooUnavailableError
 
 log = logging.getLogger(__name__)
 
-# Our clock and Odoo's may differ, and Odoo stamps write_date at transaction start: look back this much further.
-LATE_CHANGE_OVERLAP = timedelta(hours=1)
-# Late-change detectors per dataset: (client, written since, earliest day, tz) -> business days to re-process.
-LATE_CHANGES = {"pos_order_lines": changed_pos_days}
-
 Progress = Callable[[str, date, Summary | None, BaseException | None], None]
 
 
 # Failures that say "try the run again later" (someone else holds the day; Odoo is unreachable for now).
-RETRY_LATER: tuple[type[BaseException], ...] = (DayLocked, OdooUnavailableError)
+RETRY_LATER: tuple[type[BaseException], ...] = (DayLocked, LockUnavailable, OdooUnavailableError)
 
 
 @dataclass
@@ -58,25 +54,15 @@ class RangeOutcome:
                 "failed": self.failed}
 
 
-def resolve_datasets(names: Iterable[str] | None) -> list[str]:
-    """Dataset names from names or operator aliases (`pos`); all datasets when None."""
-    if not names:
-        return list(DATASETS)
-    resolved = [TARGET_ALIASES.get(name, name) for name in names]
-    unknown = [name for name in resolved if name not in DATASETS]
-    if unknown:
-        raise ValueError(f"unknown datasets {unknown}; known: {sorted(DATASETS)} or aliases {sorted(TARGET_ALIASES)}")
-    return resolved
-
-
 def run_days(
     datasets: Iterable[str], days: Iterable[date], settings: Settings, client: OdooClient,
     progress: Progress | None = None, refresh_first: bool = True,
 ) -> RangeOutcome:
-    """Run every (dataset, day); dimensions are refreshed once first. A failed day is recorded, the rest go on."""
-    names, days = resolve_datasets(datasets), list(days)
-    if refresh_first and any(DATASETS[n].refreshes_dimensions_first for n in names):
-        refresh_dimensions(client, settings)
+    """Run every (dataset, day); dimensions are brought up to date once first (never failing a day). A failed day
+    is recorded, the rest go on."""
+    names, days = resolve_datasets(list(datasets)), list(days)
+    if refresh_first and any(CATALOG[n].refreshes_dimensions_first for n in names):
+        prepare_dimensions(client, settings)
     outcome = RangeOutcome()
     for name in names:
         for day in days:
@@ -94,30 +80,47 @@ def run_days(
     return outcome
 
 
-def nightly_days(dataset: str, target: date, settings: Settings, client: OdooClient) -> list[date]:
-    """The target day plus earlier days (within the late-change window) whose source records changed since the
-    dataset's last successful run, so the lake converges to Odoo after refunds, corrections and late postings."""
-    entry = read_status(settings.data_lake_root)["datasets"].get(dataset, {})
-    last_success = (entry.get("last_success") or {}).get("finished_at")
-    detector = LATE_CHANGES.get(dataset)
-    if not last_success or detector is None:
-        return [target]
-    since = datetime.fromisoformat(last_success).astimezone(timezone.utc) - LATE_CHANGE_OVERLAP
+def late_changed_days(dataset: str, target: date, settings: Settings, client: OdooClient) -> list[date]:
+    """Published days before `target`, within the late-change window, that Odoo changed after the lake's copy was
+    built: their source fingerprint now differs from the one in their manifest. (Days never published are
+    catch-up's.)"""
+    spec = DATASETS[dataset]
+    if spec.source_domains is None or not CATALOG[dataset].detects_late_changes:
+        return []
     earliest = target - timedelta(days=settings.late_change_window_days)
-    changed = [d for d in detector(client, since, earliest, settings.business_timezone) if d < target]
+    if settings.etl_start_date and settings.etl_start_date > earliest:
+        earliest = settings.etl_start_date
+    if earliest >= target:
+        return []
+    changed = []
+    for day in day_range(earliest, target - timedelta(days=1)):
+        manifest = read_manifest(settings.data_lake_root, dataset, day)
+        if manifest is None:
+            continue
+        domains = spec.source_domains(day, settings.business_timezone)
+        if differs(manifest.fingerprint, current_fingerprint(client, domains), domains):
+            changed.append(day)
     if changed:
-        log.info("late changes found", extra={"dataset": dataset, "days": [d.isoformat() for d in changed]})
-    return sorted(set(changed) | {target})
+        log.info("days changed in odoo since built", extra={"dataset": dataset,
+                                                             "days": [d.isoformat() for d in changed]})
+    return changed
+
+
+def nightly_days(dataset: str, target: date, settings: Settings, client: OdooClient) -> list[date]:
+    """The target day plus the late-changed days before it, so the lake converges to Odoo after refunds,
+    corrections and late postings, whatever other runs happened in between."""
+    return [*late_changed_days(dataset, target, settings, client), target]
 
 
 def catch_up_days(dataset: str, settings: Settings, today: date | None = None) -> list[date]:
-    """Days from the start (ETL_START_DATE, else the first loaded day) to yesterday that have no fact partition."""
+    """Days up to yesterday that are not published or whose last run failed, from ETL_START_DATE (else the first
+    published day)."""
     yesterday = business_yesterday(settings.business_timezone) if today is None else today - timedelta(days=1)
-    spec = DATASETS[dataset]
-    fact = next(iter(spec.fact_tables))
-    loaded = io_parquet.partition_days(settings.data_lake_root, io_parquet.STAR, fact)
+    loaded = loaded_days(settings.data_lake_root, dataset)
     start = settings.etl_start_date or (loaded[0] if loaded else yesterday)
     if start > yesterday:
         return []
-    present = set(loaded)
+    failed = {date.fromisoformat(day)
+              for day in read_status(settings.data_lake_root)["datasets"].get(dataset, {}).get("failed_days", {})}
+    present = set(loaded) - failed
     return [day for day in day_range(start, yesterday) if day not in present]

@@ -1,22 +1,63 @@
 """Clean one day of raw POS records: type them, attach each line to its order, and quarantine what cannot be trusted.
 
 Pure: polars in, polars out. The business day of an order is its UTC `date_order` seen in the business timezone.
-A line is quarantined (never silently dropped) when its order is not among the day's sale orders, it has no
-product, or an amount is not a finite number; payments likewise when their order is unknown or they lack a method.
+Nothing is dropped silently: every record that leaves the clean data gets a quarantine row with its reason, and every
+rule has a counter in `CleanResult.metrics`.
+
+- An order is kept or quarantined whole (the order, each of its lines, each of its payments, all with the order's
+  reason): see ORDER_RULES for the rules, first failing one wins.
+- Records received twice with identical values are kept once (`duplicates_identical`); an id received with
+  different values quarantines every copy and its order.
+- A line without product or a payment without method is quarantined alone (its amount still counts in its order's
+  balance); lines and payments whose order was not received at all are quarantined alone.
+- Product and payment-method ids missing from their dimension are kept (the dashboard shows them under the
+  dimension's unknown member) and counted (`unknown_<column>`).
+Valid rows keep Odoo's amounts and their received order.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from etl.raw_records import model_rows
-from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanResult, split_valid
+from etl.catalog import POS_ORDER_LINES
+from etl.raw_records import models_rows
+from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, first_reason, split_valid
 
 ORDER_TOTAL_TOLERANCE = 1.0  # currency units per order (Odoo rounds each line; DESIGN §6 allows ±1)
 
 UTC_TS = pl.Datetime("us", "UTC")
 CLEAN_LINES = "pos_order_lines"
 CLEAN_PAYMENTS = "pos_payments"
+
+# Whole-order reasons, in priority order, with the metric counting the orders quarantined for each.
+REASON_DUPLICATE_CONFLICT = "duplicate id with different values"
+REASON_NO_DATE = "order has no valid date"
+REASON_OTHER_DAY = "order's business day is not the partition's day"
+REASON_NOT_A_NUMBER = "amount null or not a number"
+REASON_BEYOND_BOUND = "amount beyond bound"
+REASON_LINES_MISMATCH = "lines do not add up to the order total"
+REASON_PAYMENTS_MISMATCH = "payments do not add up to the order total"
+ORDER_REASON_METRICS = {
+    REASON_DUPLICATE_CONFLICT: "orders_duplicate_conflict",
+    REASON_NO_DATE: "orders_without_date",
+    REASON_OTHER_DAY: "orders_not_of_day",
+    REASON_NOT_A_NUMBER: "orders_amount_not_a_number",
+    REASON_BEYOND_BOUND: "orders_amount_beyond_bound",
+    REASON_LINES_MISMATCH: "orders_lines_mismatch",
+    REASON_PAYMENTS_MISMATCH: "orders_payments_mismatch",
+}
+# Reasons of a single line or payment (its order stays), with the metric counting those records.
+REASON_LINE_ORPHAN = "order is not a sale order of this day"
+REASON_PAYMENT_ORPHAN = "payment's order is not a sale order of this day"
+REASON_NO_PRODUCT = "line has no product"
+REASON_NO_METHOD = "payment has no method"
+RECORD_REASON_METRICS = {
+    REASON_LINE_ORPHAN: "lines_orphan",
+    REASON_PAYMENT_ORPHAN: "payments_orphan",
+    REASON_NO_PRODUCT: "lines_without_product",
+    REASON_NO_METHOD: "payments_without_method",
+}
+FLAGS = ("_conflict", "_not_a_number", "_beyond_bound")  # per record, OR-ed per order
 
 CLEAN_LINES_SCHEMA = pl.Schema(
     {
@@ -61,91 +102,191 @@ PAYMENT_COLUMNS = ["id", "pos_order_id", "payment_method_id", "amount"]
 
 
 def _utc(column: str) -> pl.Expr:
-    return pl.col(column).str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC", strict=False)
+    return pl.col(column).cast(pl.String).str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC", strict=False)
 
 
-def _orders(raw: pl.DataFrame | pl.LazyFrame, timezone: str) -> pl.DataFrame:
-    return model_rows(raw, "pos.order", ORDER_COLUMNS).select(
-        pl.col("id").cast(pl.Int64).alias("order_id"),
+def _int(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.Int64, strict=False)
+
+
+def _number(column: str) -> pl.Expr:
+    """A money/quantity column as Float64; a value that is not a number (e.g. "12abc") becomes null, never an error."""
+    return pl.col(column).cast(pl.Float64, strict=False)
+
+
+def _not_a_number(*columns: str) -> pl.Expr:
+    return pl.any_horizontal([pl.col(c).is_null() | ~pl.col(c).is_finite() for c in columns])
+
+
+def _beyond(bound: float, *columns: str) -> pl.Expr:
+    return pl.any_horizontal([pl.col(c).abs() > bound for c in columns]).fill_null(False)
+
+
+def _received(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """A model's raw rows with identical copies dropped, `_conflict` on ids still seen twice, and the copies dropped."""
+    if rows["id"].n_unique() == rows.height:  # the usual day: no id twice, nothing to compare
+        return rows.with_columns(pl.lit(False).alias("_conflict")), 0
+    unique = rows.unique(maintain_order=True)
+    return unique.with_columns(pl.col("id").is_duplicated().alias("_conflict")), rows.height - unique.height
+
+
+def _orders(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
+    return rows.lazy().select(
+        _int("id").alias("order_id"),
         pl.col("name").cast(pl.String).alias("order_ref"),
         _utc("date_order").alias("order_ts"),
-        pl.col("session_id").cast(pl.Int64),
-        pl.col("config_id").cast(pl.Int64).alias("store_id"),
-        pl.col("partner_id").cast(pl.Int64).alias("customer_id"),
-        pl.col("employee_id").cast(pl.Int64).alias("cashier_id"),
-        pl.col("user_id").cast(pl.Int64),
-        pl.col("company_id").cast(pl.Int64),
-        pl.col("amount_total").cast(pl.Float64).alias("order_amount_total"),
-    ).with_columns(pl.col("order_ts").dt.convert_time_zone(timezone).dt.date().alias("date"))
+        _int("session_id"),
+        _int("config_id").alias("store_id"),
+        _int("partner_id").alias("customer_id"),
+        _int("employee_id").alias("cashier_id"),
+        _int("user_id"),
+        _int("company_id"),
+        _number("amount_total").alias("order_amount_total"),
+        "_conflict",
+    ).with_columns(
+        pl.col("order_ts").dt.convert_time_zone(context.timezone).dt.date().alias("date"),
+        _not_a_number("order_amount_total").alias("_not_a_number"),
+        _beyond(context.max_line_amount, "order_amount_total").alias("_beyond_bound"),
+    )
 
 
-def _finite(*columns: str) -> pl.Expr:
-    return pl.all_horizontal([pl.col(c).is_not_null() & pl.col(c).is_finite() for c in columns])
-
-
-def clean_pos_lines(raw: pl.DataFrame | pl.LazyFrame, timezone: str) -> CleanResult:
-    """Typed, validated lines and payments of one day, plus the quarantined rows with their reason."""
-    orders = _orders(raw, timezone)
-    bad_orders = orders.filter(pl.col("order_ts").is_null() | pl.col("order_id").is_duplicated())
-    orders = orders.filter(pl.col("order_ts").is_not_null()).unique("order_id", keep="first", maintain_order=True)
-    lines = model_rows(raw, "pos.order.line", LINE_COLUMNS).select(
-        pl.col("id").cast(pl.Int64).alias("line_id"),
-        pl.col("order_id").cast(pl.Int64),
-        pl.col("product_id").cast(pl.Int64),
-        pl.col("qty").cast(pl.Float64).alias("quantity"),
-        pl.col("price_unit").cast(pl.Float64),
-        pl.col("discount").cast(pl.Float64).fill_null(0.0).alias("discount_pct"),
-        pl.col("price_subtotal").cast(pl.Float64),
-        pl.col("price_subtotal_incl").cast(pl.Float64),
-        pl.col("refunded_orderline_id").cast(pl.Int64).alias("refunded_line_id"),
+def _lines(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
+    amounts = ("price_unit", "price_subtotal", "price_subtotal_incl")
+    bad_discount = pl.col("discount").is_not_null() & _not_a_number("discount_pct")  # unset discount means 0
+    return rows.lazy().select(
+        _int("id").alias("line_id"),
+        _int("order_id"),
+        _int("product_id"),
+        _number("qty").alias("quantity"),
+        *[_number(c) for c in amounts],
+        _number("discount").alias("discount_pct"),
+        "discount",
+        _int("refunded_orderline_id").alias("refunded_line_id"),
         _utc("write_date").alias("write_date"),
-    ).join(orders, on="order_id", how="left")
-    lines, bad_lines = split_valid(
-        lines.unique("line_id", keep="first", maintain_order=True),
-        "pos.order.line",
-        "line_id",
+        "_conflict",
+    ).select(
+        pl.exclude("discount", "discount_pct"),
+        pl.col("discount_pct").fill_null(0.0),
+        (_not_a_number("quantity", *amounts) | bad_discount).alias("_not_a_number"),
+        _beyond(context.max_line_amount, *amounts).alias("_beyond_bound"),
+    )
+
+
+def _payments(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
+    return rows.lazy().select(
+        _int("id").alias("payment_id"),
+        _int("pos_order_id").alias("order_id"),
+        _int("payment_method_id"),
+        _number("amount"),
+        "_conflict",
+    ).with_columns(
+        _not_a_number("amount").alias("_not_a_number"),
+        _beyond(context.max_line_amount, "amount").alias("_beyond_bound"),
+    )
+
+
+def _order_status(orders: pl.LazyFrame, lines: pl.LazyFrame, payments: pl.LazyFrame, context: CleanContext,
+                  conflicts: bool) -> pl.LazyFrame:
+    """One row per received order id with its fields (first copy) and `_order_reason` (null when it is kept)."""
+    per_order = pl.concat(  # one group_by for every per-order figure: flags OR-ed, line and payment totals summed
         [
-            (pl.col("order_ts").is_null(), "order is not a sale order of this day"),
-            (pl.col("product_id").is_null(), "line has no product"),
-            (~_finite("quantity", "price_unit", "price_subtotal", "price_subtotal_incl"), "amount is not a number"),
+            orders.select("order_id", *FLAGS),
+            lines.select("order_id", *FLAGS, pl.col("price_subtotal_incl").alias("_lines_total")),
+            payments.select("order_id", *FLAGS, pl.col("amount").alias("_payments_total")),
+        ],
+        how="diagonal",
+    ).group_by("order_id").agg(*[pl.col(flag).any() for flag in FLAGS], pl.sum("_lines_total", "_payments_total"))
+    total = pl.col("order_amount_total")
+    rules = {
+        REASON_DUPLICATE_CONFLICT: pl.col("_conflict"),
+        REASON_NO_DATE: pl.col("order_ts").is_null(),
+        REASON_OTHER_DAY: pl.col("date") != context.day,
+        REASON_NOT_A_NUMBER: pl.col("_not_a_number"),
+        REASON_BEYOND_BOUND: pl.col("_beyond_bound"),
+        REASON_LINES_MISMATCH: (pl.col("_lines_total") - total).abs() > ORDER_TOTAL_TOLERANCE,
+        REASON_PAYMENTS_MISMATCH: (pl.col("_payments_total") - total).abs() > ORDER_TOTAL_TOLERANCE,  # none: Σ = 0
+    }
+    firsts = orders.drop(*FLAGS)
+    if conflicts:  # an order id received with different values: join its first copy only
+        firsts = firsts.unique("order_id", keep="first", maintain_order=True)
+    return firsts.join(per_order, on="order_id", how="left", maintain_order="left").with_columns(
+        first_reason([(bad, why) for why, bad in rules.items()]).alias("_order_reason"),
+        pl.lit(True).alias("_order_received"),
+    )
+
+
+def _unknown_ids(tables: dict[str, pl.DataFrame], context: CleanContext) -> dict[str, int]:
+    """Per referenced column, the kept rows whose id is not in its dimension (0 when the dimension is unknown)."""
+    counts = {}
+    for column, dimension in POS_ORDER_LINES.known_dimensions.items():
+        known = context.known_ids.get(dimension)
+        frame = next(frame for frame in tables.values() if column in frame.columns)
+        counts[f"unknown_{column}"] = 0 if known is None else frame.select(column).drop_nulls().join(
+            pl.DataFrame({column: list(known)}, schema={column: pl.Int64}), on=column, how="anti").height
+    return counts
+
+
+def _reason_counts(reason: pl.Expr, metrics: dict[str, str]) -> list[pl.Expr]:
+    return [(reason == why).sum().alias(metric) for why, metric in metrics.items()]
+
+
+def _split_by_order(frame: pl.LazyFrame, order_fields: pl.LazyFrame, model: str, id_column: str, orphan_reason: str,
+                    required: str, missing_reason: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Lines or payments with their order's fields: (kept, quarantined). A record takes its order's reason when the
+    order is quarantined; on its own it is quarantined when its order was not received or `required` is null."""
+    order_reason = pl.col("_order_reason")
+    return split_valid(
+        frame.drop(*FLAGS).join(order_fields, on="order_id", how="left", maintain_order="left"),
+        model,
+        id_column,
+        [
+            (pl.col("_order_received").is_null(), orphan_reason),
+            (order_reason.is_not_null(), order_reason),
+            (pl.col(required).is_null(), missing_reason),
         ],
     )
-    payments = model_rows(raw, "pos.payment", PAYMENT_COLUMNS).select(
-        pl.col("id").cast(pl.Int64).alias("payment_id"),
-        pl.col("pos_order_id").cast(pl.Int64).alias("order_id"),
-        pl.col("payment_method_id").cast(pl.Int64),
-        pl.col("amount").cast(pl.Float64),
-    ).join(orders.select("order_id", "date", "store_id"), on="order_id", how="left")
-    payments, bad_payments = split_valid(
-        payments,
-        "pos.payment",
-        "payment_id",
+
+
+def clean_pos_lines(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> CleanResult:
+    """Typed, validated lines and payments of `context.day`, plus the quarantined rows with their reason."""
+    received = models_rows(raw, {"pos.order": ORDER_COLUMNS, "pos.order.line": LINE_COLUMNS,
+                                 "pos.payment": PAYMENT_COLUMNS})
+    order_rows, order_copies = _received(received["pos.order"])
+    line_rows, line_copies = _received(received["pos.order.line"])
+    payment_rows, payment_copies = _received(received["pos.payment"])
+    orders, lines, payments = _orders(order_rows, context), _lines(line_rows, context), _payments(payment_rows, context)
+    conflicts = bool(order_rows["_conflict"].any())
+    status = _order_status(orders, lines, payments, context, conflicts)
+
+    order_reason = pl.col("_order_reason")
+    if conflicts:  # one quarantine row per copy received
+        orders = orders.join(status.select("order_id", "_order_reason"), on="order_id", how="left")
+    _, bad_orders = split_valid(orders if conflicts else status, "pos.order", "order_id",
+                                [(order_reason.is_not_null(), order_reason)])
+    order_fields = status.drop(*FLAGS, "_lines_total", "_payments_total")
+    lines, bad_lines = _split_by_order(lines, order_fields, "pos.order.line", "line_id", REASON_LINE_ORPHAN,
+                                       "product_id", REASON_NO_PRODUCT)
+    payments, bad_payments = _split_by_order(
+        payments, order_fields.select("order_id", "date", "store_id", "_order_reason", "_order_received"),
+        "pos.payment", "payment_id", REASON_PAYMENT_ORPHAN, "payment_method_id", REASON_NO_METHOD)
+    quarantine = pl.concat([bad_orders, bad_lines, bad_payments], how="vertical_relaxed").cast(dict(QUARANTINE_SCHEMA))
+    summary = status.select(pl.len().alias("orders"), order_reason.is_not_null().sum().alias("orders_quarantined"),
+                            *_reason_counts(order_reason, ORDER_REASON_METRICS))
+    clean_lines, clean_payments, quarantine, summary = pl.collect_all(
         [
-            (pl.col("date").is_null(), "payment's order is not a sale order of this day"),
-            (pl.col("payment_method_id").is_null(), "payment has no method"),
-            (~_finite("amount"), "amount is not a number"),
+            lines.select(CLEAN_LINES_SCHEMA.names()).cast(dict(CLEAN_LINES_SCHEMA)),
+            payments.select(CLEAN_PAYMENTS_SCHEMA.names()).cast(dict(CLEAN_PAYMENTS_SCHEMA)),
+            quarantine,
+            summary,
         ],
+        engine="in-memory",  # a day is small: the in-memory engine is the faster one here
     )
-    out_of_balance = (
-        lines.group_by("order_id")
-        .agg(pl.col("price_subtotal_incl").sum().alias("lines_total"), pl.col("order_amount_total").first())
-        .filter((pl.col("lines_total") - pl.col("order_amount_total")).abs() > ORDER_TOTAL_TOLERANCE)
-        .height
-    )
-    quarantine = pl.concat(
-        [
-            bad_orders.select(pl.lit("pos.order").alias("model"), pl.col("order_id").alias("record_id"),
-                              pl.lit("order has no valid date or a duplicate id").alias("reason")),
-            bad_lines,
-            bad_payments,
-        ],
-        how="vertical_relaxed",
-    ).cast(dict(QUARANTINE_SCHEMA))
-    return CleanResult(
-        tables={
-            CLEAN_LINES: lines.select(CLEAN_LINES_SCHEMA.names()).cast(dict(CLEAN_LINES_SCHEMA)),
-            CLEAN_PAYMENTS: payments.select(CLEAN_PAYMENTS_SCHEMA.names()).cast(dict(CLEAN_PAYMENTS_SCHEMA)),
-        },
-        quarantine=quarantine,
-        metrics={"orders": orders.height, "orders_out_of_balance": out_of_balance},
-    )
+    tables = {CLEAN_LINES: clean_lines, CLEAN_PAYMENTS: clean_payments}
+    metrics = {
+        **summary.row(0, named=True),
+        "duplicates_identical": order_copies + line_copies + payment_copies,
+        "duplicates_conflicting": sum(int(frame["_conflict"].sum()) for frame in (order_rows, line_rows, payment_rows)),
+        **quarantine.select(_reason_counts(pl.col("reason"), RECORD_REASON_METRICS)).row(0, named=True),
+        **_unknown_ids(tables, context),
+    }
+    return CleanResult(tables, quarantine, metrics={name: int(value) for name, value in metrics.items()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import polars as pl
 
@@ -37,15 +38,24 @@ class CleanResult:
         return sum(frame.height for frame in self.tables.values())
 
 
-Rule = tuple[pl.Expr, str]  # (expression true for a BAD row, reason)
+Rule = tuple[pl.Expr, str | pl.Expr]  # (expression true for a BAD row, reason: a string or a String expression)
 
 
-def split_valid(frame: pl.DataFrame, model: str, id_column: str, rules: list[Rule]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows passing every rule, quarantine rows `model, record_id, reason` for the others)."""
+def first_reason(rules: list[Rule]) -> pl.Expr:
+    """The reason of the first rule a row fails, null when it passes them all (a null condition counts as passing)."""
     reason = pl.lit(None, dtype=pl.String)
     for bad, why in reversed(rules):
-        reason = pl.when(bad).then(pl.lit(why)).otherwise(reason)
-    tagged = frame.with_columns(reason.alias("_reason"))
+        reason = pl.when(bad).then(why if isinstance(why, pl.Expr) else pl.lit(why)).otherwise(reason)
+    return reason
+
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def split_valid(frame: Frame, model: str, id_column: str, rules: list[Rule]) -> tuple[Frame, Frame]:
+    """(rows passing every rule, quarantine rows `model, record_id, reason` for the others), both in frame order;
+    eager in, eager out; lazy in, lazy out."""
+    tagged = frame.with_columns(first_reason(rules).alias("_reason"))
     valid = tagged.filter(pl.col("_reason").is_null()).drop("_reason")
     rejected = tagged.filter(pl.col("_reason").is_not_null()).select(
         pl.lit(model).alias("model"), pl.col(id_column).cast(pl.Int64).alias("record_id"),

@@ -86,6 +86,14 @@ def test_demo_env_points_the_etl_at_the_demo() -> None:
     assert env["PATH"] == "/bin" and env["PYTHONUNBUFFERED"] == "1"
 
 
+def test_without_redis_the_etl_takes_file_locks() -> None:
+    env = run_local.etl_env({"ETL_LOCK_BACKEND": "redis", "PATH": "/bin"}, {"DATA_LAKE_ROOT": "/lake"}, redis_ok=False)
+    assert env["ETL_LOCK_BACKEND"] == "file" and env["DATA_LAKE_ROOT"] == "/lake" and env["PATH"] == "/bin"
+    kept = run_local.etl_env({"ETL_LOCK_BACKEND": "redis"}, {}, redis_ok=True)
+    assert kept["ETL_LOCK_BACKEND"] == "redis"
+    assert "ETL_LOCK_BACKEND" not in run_local.etl_env({}, {}, redis_ok=True)
+
+
 def test_project_environment_lets_the_environment_win(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
     dotenv.write_text("REDIS_URL=redis://from-dotenv:6379/0\nODOO_DB=from_dotenv\n")
@@ -133,7 +141,7 @@ def test_without_redis_no_worker_starts_and_the_url_is_masked(
     run_local.start_background_tasks(supervisor, settings, {}, tmp_path)
     output = capsys.readouterr().out
     assert supervisor.children == []
-    assert "in-process" in output and SECRET not in output
+    assert "in-process" in output and "ETL_LOCK_BACKEND=file" in output and SECRET not in output
 
 
 def test_a_dying_child_is_reported_and_the_others_are_stopped(tmp_path: Path) -> None:

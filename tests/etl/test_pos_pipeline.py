@@ -14,12 +14,14 @@ import pytest
 
 from etl import io_parquet
 from etl.dates import business_yesterday
+from etl.day_manifest import read_manifest
 from etl.pipelines.runs import run_days
 from etl.status import read_status
 from etl.validate import reconcile_pos_day
 from odoorpc_connector import OdooAccessError, OdooAuthError, OdooClient
 from tests.conftest import DEMO_DAYS, DemoOdoo
 from tests.support.demo_control import faults
+from tests.support.lake import fact
 
 DATASET = "pos_order_lines"
 
@@ -27,10 +29,6 @@ DATASET = "pos_order_lines"
 def demo_days(settings, count: int = DEMO_DAYS) -> list[date]:
     last = business_yesterday(settings.business_timezone)
     return [last - timedelta(days=n) for n in reversed(range(count))]
-
-
-def fact(lake: Path, name: str, day: date) -> pl.DataFrame:
-    return pl.read_parquet(io_parquet.partition_path(lake, io_parquet.STAR, name, day))
 
 
 def fast_client(settings) -> OdooClient:
@@ -86,17 +84,16 @@ def test_odoo_failure_mid_extraction_leaves_the_previous_partition(demo_odoo17: 
     client = fast_client(settings)
     day = demo_days(settings)[-1]
     run_days(["pos"], [day], settings, client).raise_if_failed()
-    paths = [io_parquet.partition_path(tmp_path, layer, name, day) for layer, name in (
-        (io_parquet.RAW, DATASET), (io_parquet.CLEAN, DATASET), (io_parquet.STAR, "fact_sales"),
-        (io_parquet.STAR, "fact_payments"))]
-    before = [p.read_bytes() for p in paths]
+    manifest = read_manifest(tmp_path, DATASET, day)
+    before = {key: manifest.path(tmp_path, key).read_bytes() for key in manifest.files}
     with faults(demo_odoo17.url, deny_models=["pos.payment"]):  # orders and lines read, then payments fail
         outcome = run_days(["pos"], [day], settings, client, refresh_first=False)
     assert list(outcome.failed) == [f"{DATASET} {day.isoformat()}"]
     assert "AccessError" in outcome.failed[f"{DATASET} {day.isoformat()}"] or "denied" in next(iter(outcome.failed.values()))
     with pytest.raises(RuntimeError):
         outcome.raise_if_failed()
-    assert [p.read_bytes() for p in paths] == before
+    assert read_manifest(tmp_path, DATASET, day) == manifest
+    assert {key: manifest.path(tmp_path, key).read_bytes() for key in manifest.files} == before
     assert not list((tmp_path / "raw" / "_staging").rglob("*.parquet"))
     entry = read_status(tmp_path)["datasets"][DATASET]
     assert entry["last_failure"]["day"] == day.isoformat() and entry["last_success"]["day"] == day.isoformat()
@@ -152,3 +149,28 @@ def test_unreachable_odoo_fails_after_retries_with_a_clear_error(tmp_path: Path)
     with pytest.raises(OdooUnavailableError) as caught:
         client.connect()
     assert "127.0.0.1:9" in str(caught.value) and client.stats.retries == 2
+
+
+def test_a_write_error_between_two_fact_files_keeps_the_old_day_whole(
+    demo_odoo17: DemoOdoo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = demo_odoo17.settings(tmp_path)
+    client = fast_client(settings)
+    day = demo_days(settings)[-1]
+    run_days(["pos"], [day], settings, client).raise_if_failed()
+    before = read_manifest(tmp_path, DATASET, day)
+    sales, payments = fact(tmp_path, "fact_sales", day), fact(tmp_path, "fact_payments", day)
+    real_write = io_parquet.write_parquet_atomic
+
+    def disk_full_on_payments(frame: pl.DataFrame, target: Path) -> Path:
+        if target.name.startswith("fact_payments"):
+            raise OSError(28, "No space left on device")
+        return real_write(frame, target)
+
+    monkeypatch.setattr(io_parquet, "write_parquet_atomic", disk_full_on_payments)
+    outcome = run_days(["pos"], [day], settings, client, refresh_first=False)
+    assert "No space left" in outcome.failed[f"{DATASET} {day.isoformat()}"]
+    assert read_manifest(tmp_path, DATASET, day) == before
+    assert fact(tmp_path, "fact_sales", day).equals(sales) and fact(tmp_path, "fact_payments", day).equals(payments)
+    failed = read_status(tmp_path)["datasets"][DATASET]["failed_days"][day.isoformat()]
+    assert failed["step"] == "load" and "No space left" in failed["error"]

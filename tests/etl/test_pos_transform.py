@@ -10,8 +10,10 @@ import pytest
 from etl.load.pos_order_lines import pos_facts
 from etl.raw_records import raw_frame
 from etl.transform.pos_order_lines import CLEAN_LINES, CLEAN_PAYMENTS, clean_pos_lines
+from etl.transform.quarantine import CleanContext, CleanResult
 
 JAKARTA = "Asia/Jakarta"
+DAY = date(2026, 11, 20)
 TYPES = {
     "pos.order": {"name": "char", "date_order": "datetime", "state": "selection", "session_id": "many2one",
                   "config_id": "many2one", "partner_id": "many2one", "user_id": "many2one",
@@ -36,13 +38,20 @@ def line(lid: int, oid: int, qty: float, unit: float, excl: float, incl: float, 
             "refunded_orderline_id": [refunded, "r"] if refunded else False, "write_date": "2026-11-20 10:00:00"}
 
 
-def payment(pid: int, oid: int, amount: float) -> dict:
-    return {"id": pid, "pos_order_id": [oid, "o"], "payment_method_id": [4, "Cash"], "amount": amount}
+def payment(pid: int, oid: int, amount: float, *, method: int | None = 4) -> dict:
+    return {"id": pid, "pos_order_id": [oid, "o"], "payment_method_id": [method, "Cash"] if method else False,
+            "amount": amount}
 
 
-def clean(orders: list, lines: list, payments: list):
-    raw = raw_frame({"pos.order": orders, "pos.order.line": lines, "pos.payment": payments}, TYPES)
-    return clean_pos_lines(raw, JAKARTA)
+def raw(orders: list, lines: list, payments: list, types: dict = TYPES) -> pl.DataFrame:
+    """The raw frame extraction would save for these `search_read` records."""
+    return raw_frame({"pos.order": orders, "pos.order.line": lines, "pos.payment": payments}, types)
+
+
+def clean(orders: list, lines: list, payments: list, *, day: date = DAY, types: dict = TYPES,
+          max_line_amount: float = 1e12, known_ids: dict | None = None) -> CleanResult:
+    context = CleanContext(day=day, timezone=JAKARTA, max_line_amount=max_line_amount, known_ids=known_ids or {})
+    return clean_pos_lines(raw(orders, lines, payments, types), context)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +64,8 @@ def clean(orders: list, lines: list, payments: list):
     ],
 )
 def test_business_day_is_the_jakarta_calendar_day(utc_time: str, business_day: date) -> None:
-    result = clean([order(1, utc_time, 111.0)], [line(10, 1, 1, 111, 100, 111)], [payment(20, 1, 111)])
+    result = clean([order(1, utc_time, 111.0)], [line(10, 1, 1, 111, 100, 111)], [payment(20, 1, 111)],
+                   day=business_day)
     assert result.tables[CLEAN_LINES]["date"].to_list() == [business_day]
     assert result.tables[CLEAN_PAYMENTS]["date"].to_list() == [business_day]
 
@@ -75,9 +85,13 @@ def test_bad_rows_are_quarantined_with_a_reason_not_dropped() -> None:
     }
 
 
-def test_order_total_mismatch_is_counted() -> None:
+def test_order_total_mismatch_quarantines_the_order_and_is_counted() -> None:
     result = clean([order(1, "2026-11-20 03:00:00", 500.0)], [line(10, 1, 1, 111, 100, 111)], [])
-    assert result.metrics == {"orders": 1, "orders_out_of_balance": 1}
+    assert result.tables[CLEAN_LINES].height == 0
+    assert result.quarantine.rows() == [("pos.order", 1, "lines do not add up to the order total"),
+                                        ("pos.order.line", 10, "lines do not add up to the order total")]
+    assert {name: value for name, value in result.metrics.items() if value} == {
+        "orders": 1, "orders_quarantined": 1, "orders_lines_mismatch": 1}
 
 
 def test_facts_keep_odoo_amounts_and_mark_refunds() -> None:
