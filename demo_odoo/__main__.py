@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         # shutdown() blocks until serve_forever returns, so call it from another thread
+        app.faults.release()
         threading.Thread(target=app.httpd.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)

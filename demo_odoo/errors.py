@@ -45,3 +45,7 @@ def type_error(message: str) -> OdooError:
 
 def session_expired() -> OdooError:
     return OdooError("odoo.http.SessionExpiredException", "Session expired")
+
+
+def validation_error(message: str) -> OdooError:
+    return OdooError("odoo.exceptions.ValidationError", message)

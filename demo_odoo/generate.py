@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .orm import M2MCol, NULL_TS, Database, StrCol, Table, parse_date
+from .columns import NULL_TS, M2MCol, StrCol, parse_date
+from .orm import Database, Table
 from .schema import ModelSpec, build_schema
 
 TZ_OFFSET = 7 * 3600  # Asia/Jakarta, UTC+7 without DST
@@ -176,6 +177,14 @@ CATEGORIES: list[tuple[str, int | None, list[str], str, tuple[int, int], str]] =
 ]
 VARIANT_WORDS = ["Original", "Pedas", "Ekstra", "Mini", "Jumbo", "Rendah Gula"]
 SIZES = ["", " 50g", " 100g", " 250g", " 500ml", " 1L", " Isi 3", " Isi 6"]
+
+
+def move_sequence(move_type: str, d: date) -> tuple[str, int]:
+    """(prefix, digits) of a posted journal entry's number: ``INV/2025/00042``, ``BILL/2025/03/0007``."""
+    prefix = {"out_invoice": "INV", "out_refund": "RINV", "in_invoice": "BILL", "in_refund": "RBILL"}
+    if move_type.startswith("in_"):
+        return f"{prefix.get(move_type, 'BILL')}/{d.year}/{d.month:02d}", 4
+    return f"{prefix.get(move_type, 'MISC')}/{d.year}", 5
 
 
 def _local_midnight(d: date) -> int:
@@ -1135,7 +1144,6 @@ class Generator:
         new_id = np.empty(nm + 1, dtype=np.int64)
         new_id[0] = 0
         new_id[order + 1] = np.arange(1, nm + 1)
-        prefix = {"out_invoice": "INV", "out_refund": "RINV", "in_invoice": "BILL", "in_refund": "RBILL"}
         counters: dict[str, int] = {}
         names = [""] * nm
         for i in order.tolist():
@@ -1143,10 +1151,9 @@ class Generator:
             if m["state"] == "draft":
                 names[i] = "/"
                 continue
-            d = self.day_dates[m["day"]]
-            key = f"{prefix[m['move_type']]}/{d.year}" + (f"/{d.month:02d}" if m["move_type"].startswith("in") else "")
+            key, width = move_sequence(m["move_type"], self.day_dates[m["day"]])
             counters[key] = counters.get(key, 0) + 1
-            names[i] = f"{key}/{counters[key]:04d}" if m["move_type"].startswith("in") else f"{key}/{counters[key]:05d}"
+            names[i] = f"{key}/{counters[key]:0{width}d}"
         S = [moves[i] for i in order.tolist()]
         sname = [names[i] for i in order.tolist()]
         paid = [m["state"] == "posted" and (m["from_pos"] or self.rng.random() < 0.7) for m in S]

@@ -1,115 +1,34 @@
-"""Columnar, read-only tables with Odoo ORM semantics.
+"""Columnar tables with Odoo ORM semantics.
 
-Each model is a :class:`Table`: record ids are ``1..n`` and every stored field is
-one numpy column.  Domains are evaluated vectorised over whole columns (no
-per-record Python loop), ``order`` uses ``np.lexsort`` on the matching rows only,
-and dict rows are built just for the records a call returns.
+Each model is a :class:`Table`: record ids are ``1..n`` (row ``id - 1``) and every stored
+field is one column (encodings in :mod:`.columns`; one2many fields are not stored but derived
+from the comodel's inverse many2one).  Domains are evaluated vectorised over whole columns (no
+per-record Python loop), ``order`` uses ``np.lexsort`` on the matching rows only, and dict rows
+are built just for the records a call returns.
 
-Column encodings:
-
-* integer / many2one: ``int64`` (many2one ``0`` = unset)
-* float / monetary: ``float64``; boolean: ``bool``
-* char / text / selection: :class:`StrCol` (codes into a value table, ``-1`` = unset)
-* date: ``int64`` days since 1970-01-01; datetime: ``int64`` seconds since the epoch
-  (UTC); :data:`NULL_TS` = unset
-* many2many: :class:`M2MCol` (CSR offsets + flat ids)
-* one2many: not stored; derived from the inverse many2one of the comodel
+Tables grow by appending rows (:meth:`Table.grow`) and records are deleted by clearing their
+bit in :attr:`Table.alive`, so ids are never reused and every search ignores deleted rows.
+Whoever changes a table holds :attr:`Database.lock` and calls :meth:`Database.touched`.
 """
 from __future__ import annotations
 
 import re
-from datetime import date as date_cls, datetime
-from typing import Any, Iterable, Sequence
+import threading
+import time
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import value_error
+from . import columns as C
+from .columns import BIG, NULL_TS, M2MCol, StrCol, format_dates, parse_date, parse_datetime
+from .errors import missing_error, value_error
 from .schema import Field, ModelSpec
 
-NULL_TS = np.iinfo(np.int64).min
-_BIG = np.iinfo(np.int64).max - 1
-_EPOCH = datetime(1970, 1, 1)
+__all__ = ["Database", "M2MCol", "NULL_TS", "StrCol", "Table", "check_fields", "normalize_domain"]
+
 OPERATORS = ("=", "!=", "<=", "<", ">", ">=", "=?", "=like", "=ilike", "like", "not like", "ilike",
              "not ilike", "in", "not in", "child_of", "parent_of")
 _NEGATIVE = ("!=", "not like", "not ilike", "not in")
-
-
-class StrCol:
-    """Dictionary-encoded strings: ``values[codes[i]]`` or unset when ``codes[i] == -1``."""
-
-    __slots__ = ("codes", "values", "_rank")
-
-    def __init__(self, codes: np.ndarray, values: Sequence[str]) -> None:
-        self.codes = np.asarray(codes, dtype=np.int32)
-        self.values = np.asarray(values, dtype=object)
-        self._rank: np.ndarray | None = None
-
-    @classmethod
-    def from_list(cls, items: Iterable[str | None]) -> "StrCol":
-        index: dict[str, int] = {}
-        codes = [(-1 if v is None or v is False else index.setdefault(v, len(index))) for v in items]
-        return cls(np.array(codes, dtype=np.int32), list(index))
-
-    @classmethod
-    def constant(cls, value: str | None, n: int) -> "StrCol":
-        if value is None:
-            return cls(np.full(n, -1, dtype=np.int32), [])
-        return cls(np.zeros(n, dtype=np.int32), [value])
-
-    def get(self, rows: np.ndarray) -> list[Any]:
-        codes = self.codes[rows]
-        vals = self.values
-        return [vals[c] if c >= 0 else False for c in codes.tolist()]
-
-    def mask(self, predicate: Any, null: bool) -> np.ndarray:
-        """Rows whose value satisfies ``predicate`` (called once per distinct value)."""
-        per_value = np.fromiter((bool(predicate(v)) for v in self.values), dtype=bool,
-                                count=len(self.values))
-        return np.append(per_value, null)[self.codes]
-
-    def rank(self) -> np.ndarray:
-        """Sort key per row: rank of the value, unset values last."""
-        if self._rank is None:
-            order = sorted(range(len(self.values)), key=lambda i: self.values[i])
-            rank = np.empty(len(self.values) + 1, dtype=np.int64)
-            rank[np.array(order, dtype=np.int64)] = np.arange(len(order))
-            rank[-1] = _BIG
-            self._rank = rank[self.codes]
-        return self._rank
-
-
-class M2MCol:
-    """many2many ids per row in CSR form."""
-
-    __slots__ = ("offsets", "flat")
-
-    def __init__(self, offsets: np.ndarray, flat: np.ndarray) -> None:
-        self.offsets = np.asarray(offsets, dtype=np.int64)
-        self.flat = np.asarray(flat, dtype=np.int64)
-
-    @classmethod
-    def from_lists(cls, lists: Sequence[Sequence[int]]) -> "M2MCol":
-        counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-        offsets = np.concatenate([[0], np.cumsum(counts)])
-        flat = np.fromiter((i for x in lists for i in x), dtype=np.int64, count=int(offsets[-1]))
-        return cls(offsets, flat)
-
-    @classmethod
-    def from_single(cls, ids: np.ndarray) -> "M2MCol":
-        """One id per row, ``0`` meaning no id."""
-        ids = np.asarray(ids, dtype=np.int64)
-        has = ids > 0
-        return cls(np.concatenate([[0], np.cumsum(has)]), ids[has])
-
-    def get(self, rows: np.ndarray) -> list[list[int]]:
-        starts = self.offsets[rows].tolist()
-        ends = self.offsets[rows + 1].tolist()
-        flat = self.flat
-        return [flat[s:e].tolist() for s, e in zip(starts, ends)]
-
-    def any_row(self, hit_per_flat: np.ndarray) -> np.ndarray:
-        cum = np.concatenate([[0], np.cumsum(hit_per_flat, dtype=np.int64)])
-        return (cum[self.offsets[1:]] - cum[self.offsets[:-1]]) > 0
 
 
 class Table:
@@ -120,18 +39,68 @@ class Table:
         self.n = n
         self.columns = columns
         self.ids = np.arange(1, n + 1, dtype=np.int64)
+        self.alive = np.ones(n, dtype=bool)
         self._default_rank: np.ndarray | None = None
         for name in columns:
             if name not in spec.fields:
                 raise KeyError(f"{spec.name}: column {name} is not a field")
 
+    def grow(self, count: int) -> np.ndarray:
+        """Append ``count`` rows with every field unset; return their row numbers."""
+        for name, col in self.columns.items():
+            self.columns[name] = C.grow(col, self.spec.fields[name], count)
+        rows = np.arange(self.n, self.n + count, dtype=np.int64)
+        self.n += count
+        self.ids = np.arange(1, self.n + 1, dtype=np.int64)
+        self.alive = np.concatenate([self.alive, np.ones(count, dtype=bool)])
+        self._default_rank = None
+        return rows
+
+    def assign(self, rows: np.ndarray, name: str, values: Sequence[Any]) -> None:
+        """Set field ``name`` of ``rows`` (distinct) to storage ``values``."""
+        C.assign(self.col(name), rows, values)
+        self._default_rank = None
+
+    def values(self, rows: np.ndarray, name: str) -> list[Any]:
+        """Storage values of field ``name`` for ``rows``."""
+        return C.storage_values(self.col(name), rows)
+
+    def existing(self, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` are records that exist (not deleted)."""
+        ok = (ids >= 1) & (ids <= self.n)
+        ok[ok] = self.alive[ids[ok] - 1]
+        return ok
+
+    def rows_for(self, ids: Any) -> np.ndarray:
+        """Rows of the records ``ids`` (an id or a list; duplicates dropped, order kept).
+
+        Raises Odoo's MissingError when one of them does not exist or was deleted.
+        """
+        if isinstance(ids, int) and not isinstance(ids, bool):
+            ids = [ids]
+        elif ids is None or ids is False:
+            ids = []
+        if not isinstance(ids, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                         for i in ids):
+            raise value_error(f"Invalid record ids {ids!r} for model {self.spec.name!r}")
+        arr = np.array(list(dict.fromkeys(ids)), dtype=np.int64)
+        bad = arr[~self.existing(arr)]
+        if len(bad):
+            raise missing_error("Record does not exist or has been deleted.\n"
+                                f"(Record: {self.spec.name}({', '.join(map(str, bad.tolist()))},), User: 2)")
+        return arr - 1
+
     def column(self, f: Field) -> Any:
         """Stored column for ``f``; absent columns read as unset."""
         col = self.columns.get(f.name)
         if col is None:
-            col = _empty_column(f, self.n)
+            col = C.empty_column(f, self.n)
             self.columns[f.name] = col
         return col
+
+    def col(self, name: str) -> Any:
+        """The column of field ``name`` (created unset when the data never set it)."""
+        return self.column(self.spec.fields[name])
 
     def display_names(self, rows: np.ndarray) -> list[Any]:
         for name in ("display_name", self.spec.rec_name, "name"):
@@ -139,42 +108,6 @@ class Table:
             if isinstance(col, StrCol):
                 return col.get(rows)
         return [f"{self.spec.name},{i}" for i in (rows + 1).tolist()]
-
-
-def _empty_column(f: Field, n: int) -> Any:
-    if f.type in ("char", "text", "selection", "html"):
-        return StrCol.constant(None, n)
-    if f.type == "many2many":
-        return M2MCol(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    if f.type in ("date", "datetime"):
-        return np.full(n, NULL_TS, dtype=np.int64)
-    if f.type in ("float", "monetary"):
-        return np.zeros(n, dtype=np.float64)
-    if f.type == "boolean":
-        return np.zeros(n, dtype=bool)
-    return np.zeros(n, dtype=np.int64)
-
-
-# ---------------------------------------------------------------- value codecs
-def parse_date(value: str) -> int:
-    return (date_cls.fromisoformat(value[:10]) - date_cls(1970, 1, 1)).days
-
-
-def parse_datetime(value: str) -> int:
-    text = value.strip().replace("T", " ")
-    if len(text) == 10:
-        text += " 00:00:00"
-    return int((datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S") - _EPOCH).total_seconds())
-
-
-def format_dates(values: np.ndarray, kind: str) -> list[Any]:
-    unit = "D" if kind == "date" else "s"
-    null = values == NULL_TS
-    text = np.where(null, 0, values).astype(f"datetime64[{unit}]").astype(str).tolist()
-    out: list[Any] = []
-    for t, isnull in zip(text, null.tolist()):
-        out.append(False if isnull else t.replace("T", " "))
-    return out
 
 
 def _like_predicate(pattern: str, op: str) -> Any:
@@ -231,6 +164,21 @@ class Database:
         self.schema = schema
         self.tables = tables
         self._inverse: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        #: held by every model method call, so readers never see a half-applied change
+        self.lock = threading.RLock()
+        #: bumped by every change; lets derived caches know they are stale
+        self.generation = 0
+        #: the server's clock (UTC epoch seconds); tests may replace it
+        self.clock: Callable[[], float] = time.time
+
+    def now(self) -> int:
+        """Current UTC time in whole seconds, as Odoo stores ``create_date`` / ``write_date``."""
+        return int(self.clock())
+
+    def touched(self) -> None:
+        """Forget caches derived from the data after a change."""
+        self.generation += 1
+        self._inverse.clear()
 
     # ------------------------------------------------------------ domains
     def domain_mask(self, table: Table, domain: Sequence[Any], context: dict[str, Any]) -> np.ndarray:
@@ -250,8 +198,8 @@ class Database:
             else:
                 stack.append(self._leaf(table, token, context))
         if not stack:
-            return np.ones(table.n, dtype=bool)
-        return stack[0]
+            return table.alive.copy()
+        return stack[0] & table.alive
 
     def _leaf(self, table: Table, leaf: tuple[Any, str, Any], context: dict[str, Any]) -> np.ndarray:
         path, op, value = leaf
@@ -308,7 +256,7 @@ class Database:
         child = self.tables[f.relation]
         inverse = child.column(child.spec.fields[f.relation_field])
         hit = np.zeros(table.n + 1, dtype=bool)
-        hit[inverse[sub_mask & (inverse > 0)]] = True
+        hit[inverse[sub_mask & (inverse > 0) & child.alive]] = True
         return hit[1:]
 
     def _numeric(self, col: np.ndarray, op: str, value: Any, leaf: Any, null_zero: bool = True) -> np.ndarray:
@@ -417,7 +365,7 @@ class Database:
     def _x2many(self, table: Table, f: Field, op: str, value: Any, context: dict[str, Any]) -> np.ndarray:
         sub = self.tables[f.relation]
         if value is False or value is None or value == []:
-            has_any = self._related_mask(table, f, np.ones(sub.n, dtype=bool))
+            has_any = self._related_mask(table, f, sub.alive)
             if op in ("=", "in"):
                 return ~has_any
             if op in ("!=", "not in"):
@@ -481,10 +429,10 @@ class Database:
         if isinstance(col, StrCol):
             return col.rank()
         if f.type == "many2one":
-            rank = np.concatenate([[_BIG], self.default_rank(self.tables[f.relation])])
+            rank = np.concatenate([[BIG], self.default_rank(self.tables[f.relation])])
             return rank[col]
         if f.type in ("date", "datetime"):
-            return np.where(col == NULL_TS, _BIG, col)
+            return np.where(col == NULL_TS, BIG, col)
         if f.type == "boolean":
             return col.astype(np.int64)
         if f.type in ("one2many", "many2many"):
@@ -507,7 +455,7 @@ class Database:
         if key not in self._inverse:
             child = self.tables[f.relation]
             inverse = child.column(child.spec.fields[f.relation_field])
-            keep = inverse > 0
+            keep = (inverse > 0) & child.alive
             if f.domain:
                 keep &= self.domain_mask(child, list(f.domain), {"active_test": False})
             child_rows = np.nonzero(keep)[0]

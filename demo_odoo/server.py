@@ -5,7 +5,8 @@ Routes (all JSON-RPC 2.0 ``{"jsonrpc": "2.0", "method": "call", "params": ..., "
 * ``/web/webclient/version_info``; ``/jsonrpc`` (services ``common``, ``db``, ``object``);
 * ``/web/session/authenticate``, ``/web/session/get_session_info``, ``/web/session/destroy``;
 * ``/web/database/list``; ``/web/dataset/call_kw`` and ``/web/dataset/call_kw/<anything>``;
-* ``GET /web/health``; test helpers ``POST /demo/faults`` and ``GET /demo/stats``.
+* ``GET /web/health``; test helpers ``POST /demo/faults``, ``GET /demo/stats`` and
+  ``GET /demo/bad_records[?day=YYYY-MM-DD]``.
 
 Errors use Odoo 16+'s envelope: ``{"code": 200, "message": "Odoo Server Error", "data":
 {"name", "debug", "message", "arguments", "context"}}``; an expired session is code 100
@@ -17,6 +18,7 @@ import json
 import secrets
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from . import methods
+from .bad_records import MODELS as BAD_RECORD_MODELS, BadRecords
 from .errors import OdooError, access_denied, session_expired, user_error
-from .faults import Faults
+from .faults import Faults, ServerStopping
 from .generate import GenParams, generate
 from .orm import Database
 
@@ -79,6 +82,7 @@ class DemoOdoo:
                              failure_rate=config.failure_rate,
                              session_expiry_calls=config.session_expiry_calls,
                              deny_models=set(config.deny_models))
+        self.bad_records = BadRecords(self.db)
         self.sessions: dict[str, int] = {}
         self._sessions_lock = threading.Lock()
         self.httpd = ThreadingHTTPServer((config.host, config.port), _make_handler(self))
@@ -109,7 +113,8 @@ class DemoOdoo:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
+        """Stop serving and close the socket (idempotent); calls hung by the ``hang`` knob are dropped."""
+        self.faults.release()
         if self._thread is not None:
             self.httpd.shutdown()
             self._thread.join(timeout=10)
@@ -172,7 +177,28 @@ class DemoOdoo:
                                          spec.description if spec else model)
         if status is not None:
             return _HttpFailure(status)
-        return methods.call(self.db, uid, model, method, list(args or []), dict(kwargs or {}))
+        result = methods.call(self.db, uid, model, method, list(args or []), dict(kwargs or {}))
+        kinds = self.faults.bad_records
+        if kinds and model in BAD_RECORD_MODELS and method in ("search_read", "read"):
+            with self.db.lock:
+                result = self.bad_records.apply(model, result, kinds)
+        return result
+
+    def update_faults(self, knobs: dict[str, Any]) -> dict[str, Any]:
+        """``POST /demo/faults``: new knob values; choosing ``bad_records`` starts a new served log."""
+        settings = self.faults.update(knobs)
+        if "bad_records" in knobs:
+            with self.db.lock:
+                self.bad_records.reset()
+        return settings
+
+    def bad_records_report(self, day: str | None) -> dict[str, Any]:
+        """``GET /demo/bad_records[?day=YYYY-MM-DD]``: what was served, or the targets of one business day."""
+        kinds = list(self.faults.bad_records)
+        with self.db.lock:
+            if day:
+                return {"kinds": kinds, "day": day, "targets": self.bad_records.targets_of_day(day, kinds)}
+            return self.bad_records.report(kinds)
 
     def dispatch_jsonrpc(self, params: dict[str, Any]) -> Any:
         service, method, args = params.get("service"), params.get("method"), list(params.get("args") or [])
@@ -247,13 +273,16 @@ def _make_handler(app: DemoOdoo) -> type[BaseHTTPRequestHandler]:
         # -------------------------------------------------------- plumbing
         def _send(self, status: int, body: bytes, content_type: str,
                   headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (e.g. timed out on a hung call)
 
         def _json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
             body = json.dumps(payload, separators=(",", ":")).encode()
@@ -267,9 +296,15 @@ def _make_handler(app: DemoOdoo) -> type[BaseHTTPRequestHandler]:
             return None
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             if path == "/demo/stats":
                 self._json(app.faults.stats())
+            elif path == "/demo/bad_records":
+                day = urllib.parse.parse_qs(query).get("day", [None])[0]
+                try:
+                    self._json(app.bad_records_report(day))
+                except ValueError as exc:
+                    self._json({"error": str(exc)}, status=400)
             elif path == "/web/health":
                 self._json({"status": "pass"})
             else:
@@ -281,7 +316,7 @@ def _make_handler(app: DemoOdoo) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             if path == "/demo/faults":
                 try:
-                    self._json(app.faults.update(json.loads(raw or b"{}")))
+                    self._json(app.update_faults(json.loads(raw or b"{}")))
                 except (OdooError, ValueError, TypeError) as exc:
                     self._json({"error": str(exc)}, status=400)
                 return
@@ -298,6 +333,9 @@ def _make_handler(app: DemoOdoo) -> type[BaseHTTPRequestHandler]:
             headers: dict[str, str] = {}
             try:
                 result = self._route(path, params, headers)
+            except ServerStopping:
+                self.close_connection = True
+                return
             except OdooError as exc:
                 self._json({"jsonrpc": "2.0", "id": request_id, "error": _error_payload(exc)}, headers=headers)
                 return

@@ -18,6 +18,8 @@ from etl.catalog import CATALOG, POS_ORDER_LINES, DatasetInfo
 from etl.extract import pos_order_lines as pos_extract
 from etl.extract.records import Extraction
 from etl.load.pos_order_lines import pos_facts
+from etl.reconcile import Reconciler
+from etl.reconcile.pos_order_lines import reconcile_pos_day
 from etl.transform.pos_order_lines import clean_pos_lines
 from etl.transform.quarantine import CleanContext, CleanResult
 from odoorpc_connector import Domain, OdooClient
@@ -38,6 +40,7 @@ class DatasetSpec:
     source_domains: SourceDomains | None  # None: the dataset has no per-day source to fingerprint
     clean: Cleaner
     load: Loader
+    reconcile: Reconciler  # the dataset's figures of a day, Odoo beside lake (scripts/validate_<dataset>.py)
 
     @property
     def name(self) -> str:
@@ -48,7 +51,7 @@ DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
         DatasetSpec(POS_ORDER_LINES, pos_extract.extract_pos_day, pos_extract.pos_day_domains, clean_pos_lines,
-                    pos_facts),
+                    pos_facts, reconcile_pos_day),
     )
 }
 assert set(DATASETS) == set(CATALOG), "every catalogued dataset needs a spec"

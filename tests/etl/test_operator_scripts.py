@@ -30,12 +30,12 @@ def test_force_refresh_then_validate_then_detect_a_tampered_day(demo_odoo17: Dem
     assert "done: 2 day(s) loaded, 0 failed" in loaded.stderr
     valid = run(env, "-m", "scripts.validate_pos_data", "--start", first.isoformat(), "--end", last.isoformat())
     assert valid.returncode == 0, valid.stdout + valid.stderr
-    assert valid.stdout.count(" yes") == 2
+    assert valid.stdout.count("  ok") == 2
     path = published_path(tmp_path, io_parquet.STAR, "fact_sales", last)
     assert path is not None
     write_parquet_atomic(pl.read_parquet(path).slice(1), path)  # lose one line
     tampered = run(env, "-m", "scripts.validate_pos_data", "--start", last.isoformat())
-    assert tampered.returncode == 1 and " NO" in tampered.stdout
+    assert tampered.returncode == 1 and "DIFFERS" in tampered.stdout
     status = run(env, "etl_runner.py", "runs", "--limit", "5")
     assert status.returncode == 0 and status.stdout.count("pos_order_lines") == 2
 

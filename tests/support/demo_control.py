@@ -7,7 +7,8 @@ import urllib.request
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-NO_FAULTS = {"latency_ms": 0, "failure_rate": 0, "session_expiry_calls": 0, "deny_models": []}
+NO_FAULTS = {"latency_ms": 0, "failure_rate": 0, "session_expiry_calls": 0, "deny_models": [], "hang": False,
+             "bad_records": []}
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -30,3 +31,12 @@ def faults(url: str, **knobs: Any) -> Iterator[None]:
         yield
     finally:
         _post(url, NO_FAULTS)
+
+
+def bad_records_report(url: str, day: str | None = None) -> dict[str, Any]:
+    """``GET /demo/bad_records``: per kind, what was served (``{"kinds", "served": {kind: [entry]}}``); with
+    ``day`` (``YYYY-MM-DD``) the planned targets of that business day (``{"kinds", "day", "targets": {kind: entry}}``).
+    An entry is ``{"day", "model", "order_id", "line_id", "payment_id"}`` (ids ``None`` when not concerned)."""
+    query = f"?day={day}" if day else ""
+    with urllib.request.urlopen(f"{url}/demo/bad_records{query}", timeout=10) as response:
+        return json.loads(response.read())
