@@ -52,6 +52,7 @@ class DayManifest:
     files: dict[str, str]
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
+    metrics: dict[str, int] = field(default_factory=dict)  # the cleaner's data-quality counters
     fingerprint: Fingerprint = field(default_factory=dict)
     partial: bool = False
 

@@ -138,7 +138,8 @@ FACT_STOCK_ON_HAND_SNAPSHOT = pl.Schema(
     }
 )
 
-_DIM_COMMON = {"name": pl.String, "active": pl.Boolean, "write_date": UTC_TS}
+# `deleted`: the record no longer exists in Odoo (unlinked); its row stays so past facts keep their names.
+_DIM_COMMON = {"name": pl.String, "active": pl.Boolean, "write_date": UTC_TS, "deleted": pl.Boolean}
 
 
 def _dim(key: str, **extra: pl.DataType) -> pl.Schema:

@@ -10,7 +10,7 @@ import fcntl
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -41,6 +41,7 @@ class RunRecord:
     finished_at: str = ""
     step: str | None = None  # where a failure happened: extract | save_raw | clean | load | commit | lock | ...
     partial: bool = False  # today so far: the day is still in progress
+    metrics: dict[str, int] = field(default_factory=dict)  # data-quality counters (duplicates, unknown ids, ...)
 
 
 def _utc_now() -> str:

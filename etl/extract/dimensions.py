@@ -41,3 +41,8 @@ def read_changed(
     if brand:
         frame = frame.rename({brand: "brand_id", f"{brand}__name": "brand_id__name"})
     return frame
+
+
+def existing_ids(client: OdooClient, model: str) -> set[int]:
+    """Ids of every record of `model` that exists in Odoo now, archived ones included (one `search` call)."""
+    return set(client.call(model, "search", [[]], {"context": ALL_RECORDS}))

@@ -146,6 +146,11 @@ def load_step(summary: Summary, settings: Settings) -> Summary:
     return summary
 
 
+def _quality_counts(summary: Summary) -> dict[str, int]:
+    """The cleaner's non-zero data-quality counters (what the manifest and the run record keep)."""
+    return {name: count for name, count in summary.get("metrics", {}).items() if count}
+
+
 def commit_step(summary: Summary, settings: Settings) -> DayManifest:
     """Publish the version: every table of the day switches to it in one manifest rename."""
     started = time.monotonic()
@@ -153,7 +158,8 @@ def commit_step(summary: Summary, settings: Settings) -> DayManifest:
     manifest = commit_day(settings.data_lake_root, DayManifest(
         dataset=summary["dataset"], day=summary["day"], version=summary["version"],
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), files=summary["files"],
-        rows=summary["rows_out"], quarantined=summary.get("quarantined", 0), fingerprint=summary["fingerprint"],
+        rows=summary["rows_out"], quarantined=summary.get("quarantined", 0),
+        metrics=_quality_counts(summary), fingerprint=summary["fingerprint"],
         partial=day >= business_today(settings.business_timezone),
     ))
     _log_step("commit", summary, 0, sum(manifest.rows.values()), started)
@@ -172,6 +178,7 @@ def record_outcome(summary: Summary, settings: Settings, error: BaseException | 
         error=None if error is None else f"{type(error).__name__}: {error}",
         step=step if error is not None else None,
         partial=day >= business_today(settings.business_timezone),
+        metrics=_quality_counts(summary),
     )
     return record_run(settings.data_lake_root, record)
 

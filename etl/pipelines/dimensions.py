@@ -19,13 +19,14 @@ from typing import Any, Iterable
 
 import polars as pl
 
-from etl import io_parquet
-from etl.extract.dimensions import brand_field, brand_model, read_changed
+from etl import io_parquet, schemas
+from etl.extract.dimensions import brand_field, brand_model, existing_ids, read_changed
 from etl.locks import DayLocked, LockUnavailable, day_lock
 from etl.settings import Settings
 from etl.status import RunRecord, read_status, record_failure, record_run
 from etl.transform.dimensions import (
-    DIMENSION_SPECS, DimensionSpec, category_paths, dimension_rows, merge_dimension, products_with_names,
+    DIMENSION_SPECS, DimensionSpec, category_paths, dimension_rows, mark_deleted, merge_dimension,
+    products_with_names,
 )
 from odoorpc_connector import OdooClient
 
@@ -58,10 +59,14 @@ def _existing(root: str, name: str) -> pl.DataFrame | None:
     if not path.exists():
         return None
     try:
-        return io_parquet.read_parquet(path)
+        frame = io_parquet.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         log.warning("dimension file unreadable, rebuilding it from Odoo", extra={"dataset": name, "error": str(exc)})
         return None
+    added = [column for column in schemas.DIMENSIONS[name].names() if column not in frame.columns]
+    if added:  # written before the contract gained these columns (e.g. `deleted`)
+        frame = frame.with_columns(pl.lit(None).alias(column) for column in added)
+    return schemas.conform(frame, schemas.DIMENSIONS[name])
 
 
 def _targets(targets: Iterable[str] | None) -> list[DimensionSpec]:
@@ -74,8 +79,12 @@ def _targets(targets: Iterable[str] | None) -> list[DimensionSpec]:
     return [DIMENSION_SPECS[n] for n in names]
 
 
-def refresh_dimensions(client: OdooClient, settings: Settings, targets: Iterable[str] | None = None) -> dict[str, Any]:
+def refresh_dimensions(client: OdooClient, settings: Settings, targets: Iterable[str] | None = None,
+                       detect_deleted: bool = False) -> dict[str, Any]:
     """Refresh the requested dimensions (all by default) under the dimensions lock; returns rows per dimension.
+
+    With `detect_deleted` (the daily full pass) every dimension also asks Odoo which ids still exist and flags the
+    others `deleted` (an unlinked record leaves no write_date behind for the incremental read to see).
 
     Several pipelines refresh dimensions before their day; the lock makes them take turns (DayLocked otherwise,
     which the Celery tasks retry), so the watermark file is never written by two refreshes at once.
@@ -84,7 +93,7 @@ def refresh_dimensions(client: OdooClient, settings: Settings, targets: Iterable
     try:
         with day_lock(DIMENSIONS_LOCK, "all", redis_url=settings.redis_url, lake_root=settings.data_lake_root,
                       ttl_seconds=settings.lock_ttl_seconds, backend=settings.lock_backend):
-            summary = _refresh(client, settings, targets)
+            summary = _refresh(client, settings, targets, detect_deleted)
     except DayLocked:
         raise
     except Exception as exc:
@@ -122,7 +131,8 @@ def prepare_dimensions(client: OdooClient, settings: Settings) -> dict[str, Any]
         return {"failed": f"{type(exc).__name__}: {exc}"}
 
 
-def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | None) -> dict[str, Any]:
+def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | None,
+             detect_deleted: bool) -> dict[str, Any]:
     root = settings.data_lake_root
     state = _read_state(root)
     brand = brand_field(client, settings.require_odoo())
@@ -139,6 +149,8 @@ def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | No
         raw = read_changed(client, spec, model, since, brand if spec.name == "dim_products" else None)
         changed = dimension_rows(spec, raw)
         merged = merge_dimension(existing, changed, spec.key)
+        if detect_deleted:
+            merged = mark_deleted(merged, existing_ids(client, model), spec.key)
         if spec.name == "dim_categories":
             merged = categories = category_paths(merged)
         if spec.name == "dim_products":
@@ -150,7 +162,8 @@ def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | No
         if newest is not None:
             state[spec.name] = newest.strftime(ODOO_FORMAT)
         seconds = round(time.monotonic() - started, 3)
-        summary[spec.name] = {"rows_in": raw.height, "rows_out": merged.height, "seconds": seconds}
+        summary[spec.name] = {"rows_in": raw.height, "rows_out": merged.height, "seconds": seconds,
+                              "deleted": int(merged["deleted"].sum())}
         log.info("dimension refreshed", extra={"dataset": spec.name, "rows_in": raw.height,
                                                "rows_out": merged.height, "seconds": seconds})
     io_parquet.atomic_write_bytes(io_parquet.metadata_path(root, STATE_FILE), json.dumps(state, indent=2).encode())

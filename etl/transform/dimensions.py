@@ -94,6 +94,7 @@ def dimension_rows(spec: DimensionSpec, raw: pl.DataFrame) -> pl.DataFrame:
         else:
             expressions.append(pl.lit(None).alias(column))
     frame = raw.select(expressions).with_columns(
+        pl.lit(False).alias("deleted"),  # read from Odoo just now, so it exists
         pl.col("write_date").cast(pl.String).str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC", strict=False)
     )
     for column in schema.names():
@@ -109,6 +110,11 @@ def merge_dimension(existing: pl.DataFrame | None, changed: pl.DataFrame, key: s
     else:
         merged = pl.concat([existing.filter(~pl.col(key).is_in(changed[key].implode())), changed])
     return merged.unique(key, keep="last").sort(key)
+
+
+def mark_deleted(dimension: pl.DataFrame, existing_ids: set[int] | frozenset[int], key: str) -> pl.DataFrame:
+    """Flag the rows whose record no longer exists in Odoo (`deleted`), keeping them so history keeps its names."""
+    return dimension.with_columns((~pl.col(key).is_in(list(existing_ids))).alias("deleted"))
 
 
 def category_paths(categories: pl.DataFrame) -> pl.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import polars as pl
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from etl import io_parquet
 from etl.pipelines.dimensions import refresh_dimensions
 from odoorpc_connector import OdooClient
-from tests.conftest import DemoOdoo
+from tests.conftest import DemoOdoo, start_demo
 
 
 def dim(lake: Path, name: str) -> pl.DataFrame:
@@ -52,3 +53,54 @@ def test_two_refreshes_take_turns(demo_odoo17: DemoOdoo, tmp_path: Path) -> None
         with pytest.raises(DayLocked):
             refresh_dimensions(client, settings)
     assert refresh_dimensions(client, settings, targets=["stores"])["dim_stores"]["rows_out"] > 0
+
+
+@pytest.fixture(scope="module")
+def writable_odoo() -> Iterator[DemoOdoo]:
+    """A demo Odoo of its own: these tests change master data over RPC."""
+    yield from start_demo(17)
+
+
+def test_renamed_and_deleted_records_reach_the_dimension(writable_odoo: DemoOdoo, tmp_path: Path) -> None:
+    settings = writable_odoo.settings(tmp_path)
+    client = OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
+    category = client.call("product.category", "search", [[]], {"limit": 1})[0]
+    kept = client.call("product.product", "create", [{"name": "Kopi Susu 250ml", "categ_id": category}])
+    gone = client.call("product.product", "create", [{"name": "Teh Botol Lama", "categ_id": category}])
+    refresh_dimensions(client, settings, targets=["products"])
+    client.call("product.product", "write", [[kept], {"name": "Kopi Susu Gula Aren 250ml"}])
+    client.call("product.product", "unlink", [[gone]])
+    summary = refresh_dimensions(client, settings, targets=["products"], detect_deleted=True)
+    products = dim(tmp_path, "dim_products")
+    row = products.filter(pl.col("product_id") == kept).row(0, named=True)
+    assert row["name"] == "Kopi Susu Gula Aren 250ml" and row["deleted"] is False
+    assert products.filter(pl.col("product_id") == gone)["deleted"].to_list() == [True]
+    assert summary["dim_products"]["deleted"] == 1
+
+
+def test_a_corrupt_dimension_file_is_rebuilt_by_the_next_refresh(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    settings = demo_odoo17.settings(tmp_path)
+    client = OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
+    refresh_dimensions(client, settings, targets=["stores"])
+    path = io_parquet.dimension_path(tmp_path, "dim_stores")
+    good = dim(tmp_path, "dim_stores")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # truncated
+    refresh_dimensions(client, settings, targets=["stores"])  # incremental: nothing changed, yet the file is rebuilt
+    assert dim(tmp_path, "dim_stores").equals(good)
+
+
+def test_a_failed_dimension_refresh_is_recorded_and_never_fails_a_day(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
+    from etl.pipelines.runs import run_days
+    from etl.status import read_status
+    from tests.etl.test_pos_pipeline import demo_days
+    from tests.support.demo_control import faults
+
+    settings = demo_odoo17.settings(tmp_path)
+    client = OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
+    day = demo_days(settings)[-1]
+    with faults(demo_odoo17.url, deny_models=["res.partner"]):
+        run_days(["pos"], [day], settings, client).raise_if_failed()
+    status = read_status(tmp_path)["datasets"]
+    assert "AccessError" in status["dimensions"]["last_failure"]["error"] or "denied" in status["dimensions"][
+        "last_failure"]["error"]
+    assert status["pos_order_lines"]["last_success"]["day"] == day.isoformat()
