@@ -8,10 +8,13 @@
                                                                          queue etl_tasks.date_range_etl_pipeline
     python etl_runner.py drop (--date D | --start D --end D) [--targets pos ...] [--yes]
                                                                          remove days loaded by mistake
+    python etl_runner.py gui                                             desktop window for run/send/dimensions
+                                                                         and freshness (Tkinter, needs a display)
 
 Without --targets every dataset is meant. Days after the current business day are refused (today is allowed, as
 "today so far"), except by `drop`. Exit codes: 0 all is well, 1 some day failed (or status is not ok, or a drop was
-not confirmed), 2 the command is wrong (one line on stderr).
+not confirmed), 2 the command is wrong (one line on stderr). The console subcommands stay for headless servers;
+`gui` does the same work in a window (scripts/operator_window.py).
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from typing import Any, Callable
 from etl.settings import Settings
 from etl.status import recent_runs
 from scripts.cli import (
-    EXIT_FAILED, EXIT_OK, OperatorParser, Selection, add_day_arguments, add_target_arguments, one_line,
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, OperatorParser, Selection, add_day_arguments, add_target_arguments, one_line,
     operator_settings, select,
 )
 from scripts.force_refresh_pos_data import DROP_HELP, add_confirm_argument, add_load_arguments, drop_days, load_days
 
 RANGE_TASK = "date_range_etl_pipeline"
 SHOWN_LIST_ITEMS = 10
+GUI_HELP = ("open the desktop operator window (Tkinter, needs a display); the console subcommands stay for headless "
+            "servers")
+
+
+class NotQueued(Exception):
+    """The broker did not take the task: nothing was queued (the message says why, without secrets)."""
 
 
 def _value(value: Any) -> str:
@@ -68,12 +77,13 @@ def show_runs(settings: Settings, limit: int) -> int:
     return EXIT_OK
 
 
-def send(selection: Selection, settings: Settings) -> int:
-    """Queue one date_range_etl_pipeline for the selection (the workers fan it out per dataset and day)."""
+def queue_range(selection: Selection, settings: Settings) -> str:
+    """Queue one date_range_etl_pipeline for the selection (the workers fan it out per dataset and day); its task
+    id. Raises NotQueued when the broker does not take it (shared by `send` and the operator window)."""
     from etl.pipelines.health import check_redis
 
     if not check_redis(settings.redis_url)["ok"]:  # fail in a second, not after Celery's reconnect loop
-        return _not_queued("Redis (REDIS_URL) does not answer")
+        raise NotQueued("Redis (REDIS_URL) does not answer")
     from etl_tasks import app  # imported here: only this command needs the broker
 
     start, end = selection.days[0].isoformat(), selection.days[-1].isoformat()
@@ -81,8 +91,18 @@ def send(selection: Selection, settings: Settings) -> int:
         result = app.send_task(f"etl_tasks.{RANGE_TASK}", args=[start, end, selection.datasets],
                                retry_policy={"max_retries": 2})
     except Exception as exc:  # noqa: BLE001 - kombu/redis errors: the broker did not take the task
-        return _not_queued(f"{type(exc).__name__}: {exc}")
-    print(f"queued etl_tasks.{RANGE_TASK}({start}, {end}, {selection.datasets}) id={result.id}")
+        raise NotQueued(f"{type(exc).__name__}: {exc}") from None
+    return str(result.id)
+
+
+def send(selection: Selection, settings: Settings) -> int:
+    """Queue the selection on the Celery workers and say so (one line on stderr when nothing was queued)."""
+    try:
+        task_id = queue_range(selection, settings)
+    except NotQueued as exc:
+        return _not_queued(str(exc))
+    start, end = selection.days[0].isoformat(), selection.days[-1].isoformat()
+    print(f"queued etl_tasks.{RANGE_TASK}({start}, {end}, {selection.datasets}) id={task_id}")
     return EXIT_OK
 
 
@@ -106,6 +126,17 @@ def _drop(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: S
     return drop_days(select(parser, args, settings, require_days=True, allow_future=True), settings, args.yes)
 
 
+def gui(settings: Settings) -> int:
+    """The desktop operator window; one line and exit 2 when no display can be opened."""
+    from scripts.operator_window import NoDisplay, open_window  # tkinter only for this command
+
+    try:
+        return open_window(settings, queue_range)
+    except NoDisplay as exc:
+        print(f"gui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def _day_command(commands: Any, name: str, help_text: str, handler: Handler, day_note: str = "default: yesterday",
                  epilog: str | None = None) -> argparse.ArgumentParser:
     """A subcommand taking the shared day and dataset arguments; `handler` gets its own parser for refusals."""
@@ -118,7 +149,7 @@ def _day_command(commands: Any, name: str, help_text: str, handler: Handler, day
 
 def build_parser() -> OperatorParser:
     parser = OperatorParser(prog="python etl_runner.py", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{status,runs,run,send,drop}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{status,runs,run,send,drop,gui}")
     commands.add_parser("status", help="health report per dataset")
     runs = commands.add_parser("runs", help="recent runs, newest first")
     runs.add_argument("--limit", type=int, default=20)
@@ -126,6 +157,7 @@ def build_parser() -> OperatorParser:
     _day_command(commands, "send", f"queue etl_tasks.{RANGE_TASK} on the Celery workers", _send)
     add_confirm_argument(_day_command(commands, "drop", "remove days loaded by mistake (asks you to type drop)",
                                       _drop, day_note="required", epilog=DROP_HELP))
+    commands.add_parser("gui", help=GUI_HELP, description=GUI_HELP)
     return parser
 
 
@@ -136,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         return show_status(settings)
     if args.command == "runs":
         return show_runs(settings, args.limit)
+    if args.command == "gui":
+        return gui(settings)
     handler: Handler = args.handler
     return handler(args.command_parser, args, settings)
 

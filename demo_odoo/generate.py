@@ -226,9 +226,9 @@ class Generator:
     def base_data(self) -> None:
         b, rng, ts0 = self.b, self.rng, self.setup_ts
         b.add("res.currency", 3, name=["USD", "EUR", "IDR"], symbol=["$", "€", "Rp"], rounding=0.01,
-              decimal_places=2, active=[False, False, True],
+              decimal_places=2, active=[True, False, True],
               currency_unit_label=["Dollars", "Euros", "Rupiah"], create_date=ts0, write_date=ts0)
-        self.currency_id = 3
+        self.currency_id, self.usd_id = 3, 1
         partners = Rows()
         partners.add(name="PT Toko Nusantara Jaya", is_company=True, city="Jakarta Selatan", type="contact")
         partners.add(name="OdooBot", active=False, type="contact")
@@ -759,18 +759,27 @@ class Generator:
 
         def add_move(move_type: str, partner: int, day_idx: int, state: str, items: list[tuple], origin: Any = False,
                      user: int = 2, reversed_of: int = 0, created: int | None = None, ref: Any = False,
-                     sections: bool = False, from_pos: bool = False) -> int:
-            """items: (product, qty, uom, price_unit, discount, tax_id, excl, incl)."""
+                     sections: bool = False, from_pos: bool = False, usd_rate: float = 0.0) -> int:
+            """items: (product, qty, uom, price_unit, discount, tax_id, excl, incl) in the move's currency: IDR, or
+            USD when `usd_rate` (IDR per USD on the invoice date) is given. As in Odoo, `amount_currency` and
+            amount_untaxed/tax/total are in the move's currency, `balance` and the `*_signed` totals in the company's
+            (IDR), each product and tax line converted and rounded on its own."""
             d = self.day_dates[day_idx]
             move = dict(move_type=move_type, partner_id=partner, day=day_idx, date=d.isoformat(),
                         invoice_date=d.isoformat(), state=state, invoice_origin=origin, invoice_user_id=user,
                         reversed_entry_id=reversed_of, ref=ref, from_pos=from_pos, journal_id=3 if move_type.startswith("in") else 2,
+                        currency_id=self.usd_id if usd_rate else self.currency_id,
                         created=created if created is not None else int(self.day0[day_idx]) + 9 * 3600
                         + int(rng.integers(0, 8 * 3600)))
             moves.append(move)
             mid = len(moves)
             sign = 1 if move_type in ("in_invoice", "out_refund") else -1  # balance sign of product lines
-            untaxed = taxed = 0.0
+            foreign = {"currency_id": self.usd_id} if usd_rate else {}
+
+            def company(amount: float) -> float:
+                return float(round_money(amount * usd_rate)) if usd_rate else amount
+
+            untaxed = taxed = untaxed_company = tax_company = 0.0
             per_tax: dict[int, float] = {}
             if sections:
                 lines.append(dict(move=mid, display_type="line_section", name="Pesanan reguler", product_id=0))
@@ -778,8 +787,9 @@ class Generator:
                 lines.append(dict(move=mid, display_type="product", name=self.p_names[prod], product_id=prod + 1,
                                   quantity=qty, product_uom_id=uom, price_unit=price, discount=disc,
                                   tax_ids=[tax] if tax else [], price_subtotal=excl, price_total=incl,
-                                  balance=sign * excl))
+                                  balance=sign * company(excl), amount_currency=sign * excl, **foreign))
                 untaxed += excl
+                untaxed_company += company(excl)
                 taxed += incl
                 if tax:
                     per_tax[tax] = per_tax.get(tax, 0.0) + (incl - excl)
@@ -788,14 +798,19 @@ class Generator:
                                   product_id=0))
             for tax, amount in sorted(per_tax.items()):
                 if round(amount, 2):
+                    amount = float(round_money(amount))
+                    tax_company += company(amount)
                     lines.append(dict(move=mid, display_type="tax", name=self.tax_name[tax], tax_line_id=tax,
-                                      balance=sign * float(round_money(amount))))
+                                      balance=sign * company(amount), amount_currency=sign * amount, **foreign))
             total = float(round_money(taxed))
             untaxed = float(round_money(untaxed))
-            lines.append(dict(move=mid, display_type="payment_term", name="", balance=-sign * total))
+            total_company = float(round_money(untaxed_company + tax_company)) if usd_rate else total
+            untaxed_company = float(round_money(untaxed_company)) if usd_rate else untaxed
+            lines.append(dict(move=mid, display_type="payment_term", name="", balance=-sign * total_company,
+                              amount_currency=-sign * total, **foreign))
             out_sign = {"out_invoice": 1, "out_refund": -1, "in_invoice": -1, "in_refund": 1}[move_type]
             move.update(amount_untaxed=untaxed, amount_tax=float(round_money(total - untaxed)), amount_total=total,
-                        amount_total_signed=out_sign * total, amount_untaxed_signed=out_sign * untaxed)
+                        amount_total_signed=out_sign * total_company, amount_untaxed_signed=out_sign * untaxed_company)
             return mid
 
         # invoices created from POS orders
@@ -813,17 +828,26 @@ class Generator:
                            origin=pos["names"][o], user=int(self.store_user[pos["store"][o]]),
                            created=int(pos["create"][o]) + 120, from_pos=True)
             self.pos_account_move[o] = mid
-        # B2B invoices and credit notes (price-excluded PPN); deliveries come from the central warehouse
+        # B2B invoices and credit notes (price-excluded PPN); deliveries come from the central warehouse.
+        # Every fourth B2B invoice is an export sale in USD at the day's rate (its credit notes too).
         sale_excl, sale_zero = self.tax_id["sale_excl"], self.tax_id["sale_zero"]
         self.b2b_deliveries: list[tuple[int, int, int, float, bool]] = []  # (day, partner, product, qty, is_return)
         posted_b2b: list[tuple[int, int, list[tuple]]] = []
+
+        def usd_rate(day_idx: int) -> float:
+            return 16_150.0 + 25.0 * (day_idx % 8)  # IDR per USD
+
+        n_b2b = 0
         for d in range(self.p.days):
             for _ in range(int(rng.poisson(2.5))):
                 partner = int(self.b2b[rng.integers(len(self.b2b))])
+                rate = usd_rate(d) if n_b2b % 4 == 3 else 0.0
+                n_b2b += 1
                 items = []
                 for prod in self.sellable[rng.choice(len(self.sellable), int(rng.integers(1, 11)), p=self.sell_w)]:
                     qty = float(rng.integers(5, 61)) if self.p_uom[prod] == 1 else float(rng.integers(5, 30))
                     price = float(round(self.p_price[prod] * 0.92 / (1.11 if self.tax_incl[self.p_tax[prod]] else 1), 0))
+                    price = float(round_money(price / rate)) if rate else price
                     tax = sale_zero if self.p_tax[prod] == sale_zero else sale_excl
                     disc = float(rng.choice([0.0, 0.0, 0.0, 2.5, 5.0]))
                     excl, incl = tax_amounts(np.array([price * (1 - disc / 100) * qty]), self.tax_rate[[tax]],
@@ -832,7 +856,7 @@ class Generator:
                 r = rng.random()
                 state = "posted" if r < 0.9 else "draft" if r < 0.95 else "cancel"
                 mid = add_move("out_invoice", partner, d, state, items, origin=f"SO{rng.integers(1000, 9999)}",
-                               user=int(self.pos_users[-1]), sections=rng.random() < 0.1)
+                               user=int(self.pos_users[-1]), sections=rng.random() < 0.1, usd_rate=rate)
                 if state == "posted":
                     posted_b2b.append((mid, d, items))
                     for it in items:
@@ -841,8 +865,9 @@ class Generator:
             if rng.random() < 0.08 and d + 1 < self.p.days:
                 rd = int(min(self.p.days - 1, d + rng.integers(1, 11)))
                 sub = items[: max(1, len(items) // 2)]
+                in_usd = moves[mid - 1]["currency_id"] == self.usd_id
                 add_move("out_refund", moves[mid - 1]["partner_id"], rd, "posted", sub, reversed_of=mid,
-                         ref=f"Reversal of: {mid}")
+                         ref=f"Reversal of: {mid}", usd_rate=usd_rate(rd) if in_usd else 0.0)
                 for it in sub:
                     self.b2b_deliveries.append((rd, moves[mid - 1]["partner_id"], it[0], it[1], True))
         self.moves, self.move_lines, self.add_move = moves, lines, add_move
@@ -1168,7 +1193,7 @@ class Generator:
                    move_type=[m["move_type"] for m in S], state=[m["state"] for m in S],
                    invoice_date=[m["invoice_date"] for m in S], date=[m["date"] for m in S],
                    partner_id=[m["partner_id"] for m in S], invoice_user_id=[m["invoice_user_id"] for m in S],
-                   company_id=1, currency_id=self.currency_id, journal_id=[m["journal_id"] for m in S],
+                   company_id=1, currency_id=[m["currency_id"] for m in S], journal_id=[m["journal_id"] for m in S],
                    amount_untaxed=[m["amount_untaxed"] for m in S], amount_tax=[m["amount_tax"] for m in S],
                    amount_total=[m["amount_total"] for m in S],
                    amount_residual=[0.0 if p or m["state"] != "posted" else m["amount_total"] for p, m in zip(paid, S)],
@@ -1193,10 +1218,12 @@ class Generator:
                    price_unit=[ln.get("price_unit", 0.0) for ln in L], discount=[ln.get("discount", 0.0) for ln in L],
                    price_subtotal=[ln.get("price_subtotal", 0.0) for ln in L],
                    price_total=[ln.get("price_total", 0.0) for ln in L], balance=balance,
-                   debit=np.maximum(balance, 0), credit=np.maximum(-balance, 0), amount_currency=balance,
+                   debit=np.maximum(balance, 0), credit=np.maximum(-balance, 0),
+                   amount_currency=[ln.get("amount_currency", ln.get("balance", 0.0)) for ln in L],
                    tax_ids=[ln.get("tax_ids", []) for ln in L], tax_line_id=[ln.get("tax_line_id", 0) for ln in L],
                    display_type=[ln["display_type"] for ln in L], partner_id=partner_col[lm - 1], company_id=1,
-                   currency_id=self.currency_id, parent_state=StrCol(state_col.codes[lm - 1], state_col.values),
+                   currency_id=[ln.get("currency_id", self.currency_id) for ln in L],
+                   parent_state=StrCol(state_col.codes[lm - 1], state_col.values),
                    date=date_col[lm - 1], create_date=created[order][lm - 1],
                    write_date=created[order][lm - 1])
         # POS orders → invoice link, then the pos.order table

@@ -15,6 +15,7 @@ import numpy as np
 from .actions import WRITE_METHODS
 from .errors import access_error, attribute_error, type_error, user_error
 from .orm import Database, Table, check_fields
+from .read_group import read_group
 
 SIGNATURES: dict[str, tuple[str, ...]] = {
     "search": ("domain", "offset", "limit", "order", "count"),
@@ -27,6 +28,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "context_get": (),
     "check_access_rights": ("operation", "raise_exception"),
     "default_get": ("fields_list",),
+    "read_group": ("domain", "fields", "groupby", "offset", "limit", "orderby", "lazy"),
 }
 SIGNATURES.update({name: params for name, (params, _, _) in WRITE_METHODS.items()})
 
@@ -138,6 +140,6 @@ _HANDLERS: dict[str, Callable[..., Any]] = {
     "search": _search, "search_read": _search_read, "search_count": _search_count, "read": _read,
     "fields_get": _fields_get, "name_get": _name_get, "name_search": _name_search,
     "context_get": _context_get, "check_access_rights": _check_access_rights,
-    "default_get": _default_get,
+    "default_get": _default_get, "read_group": read_group,
     **{name: handler for name, (_, handler, _) in WRITE_METHODS.items()},
 }

@@ -487,7 +487,8 @@ class Database:
                 ids = table.column(f)[rows]
                 if load == "_classic_read":
                     sub = self.tables[f.relation]
-                    names = sub.display_names(np.maximum(ids - 1, 0))
+                    # an empty comodel (e.g. no mrp.production in a short demo) has no name to look up
+                    names = sub.display_names(np.maximum(ids - 1, 0)) if sub.n else [False] * len(ids)
                     columns[name] = [[i, nm] if i else False for i, nm in zip(ids.tolist(), names)]
                 else:
                     columns[name] = [i or False for i in ids.tolist()]

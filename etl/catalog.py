@@ -65,7 +65,66 @@ POS_ORDER_LINES = DatasetInfo(
     known_dimensions={"product_id": "dim_products", "payment_method_id": "dim_payment_methods"},
 )
 
-CATALOG: dict[str, DatasetInfo] = {info.name: info for info in (POS_ORDER_LINES,)}
+INVOICE_SALES = DatasetInfo(
+    name="invoice_sales",
+    title="Invoice sales",
+    fact_tables={"fact_invoice_sales": schemas.FACT_INVOICE_SALES},
+    clean_tables=("invoice_sales",),
+    pipeline_task="daily_invoice_sales_pipeline",
+    beat_time=time(2, 5),
+    steps=StepTasks("extract_sales_invoice_lines", "save_raw_sales_invoice_lines", "clean_sales_invoice_lines",
+                    "update_invoice_sales_star_schema"),
+    aliases=("invoice-sales", "invoices"),
+    refreshes_dimensions_first=True,
+    known_dimensions={"product_id": "dim_products"},
+)
+
+INVENTORY_MOVES = DatasetInfo(
+    name="inventory_moves",
+    title="Inventory moves",
+    fact_tables={"fact_inventory_moves": schemas.FACT_INVENTORY_MOVES},
+    clean_tables=("inventory_moves",),
+    pipeline_task="daily_inventory_moves_pipeline",
+    beat_time=time(2, 15),
+    steps=StepTasks("extract_inventory_moves", "save_raw_inventory_moves", "clean_inventory_moves",
+                    "update_inventory_moves_star_schema"),
+    aliases=("inventory-moves", "moves"),
+    refreshes_dimensions_first=True,
+    known_dimensions={"product_id": "dim_products"},
+)
+
+PURCHASES = DatasetInfo(
+    name="purchases",
+    title="Purchases",
+    fact_tables={"fact_purchases": schemas.FACT_PURCHASES},
+    clean_tables=("purchases",),
+    pipeline_task="daily_invoice_purchases_pipeline",
+    beat_time=time(2, 10),
+    steps=StepTasks("extract_purchase_invoice_lines", "save_raw_purchase_invoice_lines", "clean_purchase_invoice_lines",
+                    "update_purchase_star_schema"),
+    aliases=("purchases", "purchase"),
+    refreshes_dimensions_first=True,
+    known_dimensions={"product_id": "dim_products"},
+)
+
+STOCK_QUANTS = DatasetInfo(
+    name="stock_quants",
+    title="Stock on hand",
+    fact_tables={"fact_stock_on_hand_snapshot": schemas.FACT_STOCK_ON_HAND_SNAPSHOT},
+    clean_tables=("stock_quants",),
+    pipeline_task="daily_stock_quants_pipeline",
+    beat_time=time(0, 10),  # describes the business day that has just ended
+    steps=StepTasks("extract_stock_quants", "save_raw_stock_quants", "clean_stock_quants",
+                    "update_stock_quants_star_schema"),
+    aliases=("stock-quants", "quants"),
+    refreshes_dimensions_first=True,
+    detects_late_changes=False,  # rebuilt from today's quants: no per-day source to fingerprint
+    known_dimensions={"product_id": "dim_products"},
+)
+
+CATALOG: dict[str, DatasetInfo] = {
+    info.name: info for info in (POS_ORDER_LINES, INVOICE_SALES, INVENTORY_MOVES, PURCHASES, STOCK_QUANTS)
+}
 
 # `--targets` words used by the operator scripts (the runbook's names) → dataset names.
 TARGET_ALIASES: dict[str, str] = {alias: info.name for info in CATALOG.values() for alias in info.aliases}

@@ -14,14 +14,30 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from etl.catalog import CATALOG, POS_ORDER_LINES, DatasetInfo
+from etl.catalog import CATALOG, INVENTORY_MOVES, INVOICE_SALES, POS_ORDER_LINES, PURCHASES, STOCK_QUANTS, DatasetInfo
+from etl.extract import inventory_moves as moves_extract
+from etl.extract import invoice_sales as invoice_extract
 from etl.extract import pos_order_lines as pos_extract
+from etl.extract import purchases as purchases_extract
 from etl.extract.records import Extraction
+from etl.extract.stock_quants import extract_stock_quants_day
+from etl.load.inventory_moves import inventory_moves_facts
+from etl.load.invoice_sales import invoice_sales_facts
 from etl.load.pos_order_lines import pos_facts
+from etl.load.purchases import purchases_facts
+from etl.load.stock_quants import stock_quants_facts
 from etl.reconcile import Reconciler
+from etl.reconcile.inventory_moves import reconcile_inventory_day
+from etl.reconcile.invoice_sales import reconcile_invoice_sales_day
 from etl.reconcile.pos_order_lines import reconcile_pos_day
+from etl.reconcile.purchases import reconcile_purchases_day
+from etl.reconcile.stock_quants import reconcile_stock_quants_day
+from etl.transform.inventory_moves import clean_inventory_moves
+from etl.transform.invoice_sales import clean_invoice_sales
 from etl.transform.pos_order_lines import clean_pos_lines
+from etl.transform.purchases import clean_purchases
 from etl.transform.quarantine import CleanContext, CleanResult
+from etl.transform.stock_quants import clean_stock_quants
 from odoorpc_connector import Domain, OdooClient
 
 Extractor = Callable[[OdooClient, date, ZoneInfo], Extraction]
@@ -52,6 +68,14 @@ DATASETS: dict[str, DatasetSpec] = {
     for spec in (
         DatasetSpec(POS_ORDER_LINES, pos_extract.extract_pos_day, pos_extract.pos_day_domains, clean_pos_lines,
                     pos_facts, reconcile_pos_day),
+        DatasetSpec(INVOICE_SALES, invoice_extract.extract_invoice_sales_day, invoice_extract.invoice_sales_day_domains,
+                    clean_invoice_sales, invoice_sales_facts, reconcile_invoice_sales_day),
+        DatasetSpec(INVENTORY_MOVES, moves_extract.extract_inventory_day, moves_extract.inventory_day_domains,
+                    clean_inventory_moves, inventory_moves_facts, reconcile_inventory_day),
+        DatasetSpec(PURCHASES, purchases_extract.extract_purchases_day, purchases_extract.purchase_day_domains,
+                    clean_purchases, purchases_facts, reconcile_purchases_day),
+        DatasetSpec(STOCK_QUANTS, extract_stock_quants_day, None, clean_stock_quants, stock_quants_facts,
+                    reconcile_stock_quants_day),
     )
 }
 assert set(DATASETS) == set(CATALOG), "every catalogued dataset needs a spec"

@@ -11,7 +11,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from etl.dates import odoo_window
-from etl.extract.records import Extraction, read_model
+from etl.extract.records import Extraction, read_models
 from odoorpc_connector import OdooClient
 
 # pos.order states that are sales (Odoo point_of_sale: draft and cancel are not).
@@ -43,9 +43,4 @@ def pos_day_domains(day: date, tz: ZoneInfo) -> dict[str, list]:
 
 def extract_pos_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
     """Read the POS orders, lines and payments of business day `day`."""
-    calls_before = client.stats.calls
-    extraction = Extraction("pos_order_lines", day.isoformat())
-    for model, domain in pos_day_domains(day, tz).items():
-        read_model(client, extraction, model, domain, MODEL_FIELDS[model])
-    extraction.rpc_calls = client.stats.calls - calls_before
-    return extraction
+    return read_models(client, "pos_order_lines", day.isoformat(), pos_day_domains(day, tz), MODEL_FIELDS)

@@ -34,3 +34,36 @@ def read_model(
     rows = client.search_read_all(model, domain, list(types), context=context)
     extraction.records[model] = rows
     return rows
+
+
+def read_models(
+    client: OdooClient, dataset: str, day: str, domains: dict[str, Domain], model_fields: dict[str, Sequence[str]],
+) -> Extraction:
+    """One dataset-day: each model of `domains` read with its `model_fields` (paged), and the calls it took."""
+    calls_before = client.stats.calls
+    extraction = Extraction(dataset, day)
+    for model, domain in domains.items():
+        read_model(client, extraction, model, domain, model_fields[model])
+    extraction.rpc_calls = client.stats.calls - calls_before
+    return extraction
+
+
+ALL_RECORDS = {"active_test": False}  # archived records included (a past move may use an archived product)
+
+
+def referenced_ids(rows: list[Record], *fields: str) -> list[int]:
+    """The ids the many2one `fields` of `rows` point at (`[id, name]` or a bare id; unset skipped), sorted."""
+    ids = {value[0] if isinstance(value, (list, tuple)) else value
+           for row in rows for value in (row.get(name) for name in fields) if value}
+    return sorted(ids)
+
+
+def read_by_ids(client: OdooClient, extraction: Extraction, model: str, ids: Sequence[int],
+                wanted: Sequence[str]) -> list[Record]:
+    """Read the records `ids` of `model` (archived ones too) into `extraction`, in pages: one call per page, never
+    one per record; no call when there is nothing to read."""
+    if not ids:
+        extraction.field_types[model] = client.field_types(model, wanted)
+        extraction.records[model] = []
+        return []
+    return read_model(client, extraction, model, [("id", "in", list(ids))], wanted, context=ALL_RECORDS)

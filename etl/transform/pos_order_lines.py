@@ -22,10 +22,12 @@ import polars as pl
 from etl.catalog import POS_ORDER_LINES
 from etl.raw_records import models_rows
 from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, first_reason, split_valid
+from etl.transform.validation import (
+    UTC_TS, as_int, beyond, deduplicated, not_a_number, number, reason_counts, unknown_ids, utc,
+)
 
 ORDER_TOTAL_TOLERANCE = 1.0  # currency units per order (Odoo rounds each line; DESIGN §6 allows ±1)
 
-UTC_TS = pl.Datetime("us", "UTC")
 CLEAN_LINES = "pos_order_lines"
 CLEAN_PAYMENTS = "pos_payments"
 
@@ -101,87 +103,58 @@ LINE_COLUMNS = ["id", "order_id", "product_id", "qty", "price_unit", "discount",
 PAYMENT_COLUMNS = ["id", "pos_order_id", "payment_method_id", "amount"]
 
 
-def _utc(column: str) -> pl.Expr:
-    return pl.col(column).cast(pl.String).str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC", strict=False)
-
-
-def _int(column: str) -> pl.Expr:
-    return pl.col(column).cast(pl.Int64, strict=False)
-
-
-def _number(column: str) -> pl.Expr:
-    """A money/quantity column as Float64; a value that is not a number (e.g. "12abc") becomes null, never an error."""
-    return pl.col(column).cast(pl.Float64, strict=False)
-
-
-def _not_a_number(*columns: str) -> pl.Expr:
-    return pl.any_horizontal([pl.col(c).is_null() | ~pl.col(c).is_finite() for c in columns])
-
-
-def _beyond(bound: float, *columns: str) -> pl.Expr:
-    return pl.any_horizontal([pl.col(c).abs() > bound for c in columns]).fill_null(False)
-
-
-def _received(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """A model's raw rows with identical copies dropped, `_conflict` on ids still seen twice, and the copies dropped."""
-    if rows["id"].n_unique() == rows.height:  # the usual day: no id twice, nothing to compare
-        return rows.with_columns(pl.lit(False).alias("_conflict")), 0
-    unique = rows.unique(maintain_order=True)
-    return unique.with_columns(pl.col("id").is_duplicated().alias("_conflict")), rows.height - unique.height
-
-
 def _orders(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
     return rows.lazy().select(
-        _int("id").alias("order_id"),
+        as_int("id").alias("order_id"),
         pl.col("name").cast(pl.String).alias("order_ref"),
-        _utc("date_order").alias("order_ts"),
-        _int("session_id"),
-        _int("config_id").alias("store_id"),
-        _int("partner_id").alias("customer_id"),
-        _int("employee_id").alias("cashier_id"),
-        _int("user_id"),
-        _int("company_id"),
-        _number("amount_total").alias("order_amount_total"),
+        utc("date_order").alias("order_ts"),
+        as_int("session_id"),
+        as_int("config_id").alias("store_id"),
+        as_int("partner_id").alias("customer_id"),
+        as_int("employee_id").alias("cashier_id"),
+        as_int("user_id"),
+        as_int("company_id"),
+        number("amount_total").alias("order_amount_total"),
         "_conflict",
     ).with_columns(
         pl.col("order_ts").dt.convert_time_zone(context.timezone).dt.date().alias("date"),
-        _not_a_number("order_amount_total").alias("_not_a_number"),
-        _beyond(context.max_line_amount, "order_amount_total").alias("_beyond_bound"),
+        not_a_number("order_amount_total").alias("_not_a_number"),
+        beyond(context.max_line_amount, "order_amount_total").alias("_beyond_bound"),
     )
 
 
 def _lines(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
     amounts = ("price_unit", "price_subtotal", "price_subtotal_incl")
-    bad_discount = pl.col("discount").is_not_null() & _not_a_number("discount_pct")  # unset discount means 0
+    bad_discount = pl.col("discount").is_not_null() & not_a_number("discount_pct")  # unset discount means 0
     return rows.lazy().select(
-        _int("id").alias("line_id"),
-        _int("order_id"),
-        _int("product_id"),
-        _number("qty").alias("quantity"),
-        *[_number(c) for c in amounts],
-        _number("discount").alias("discount_pct"),
+        as_int("id").alias("line_id"),
+        as_int("order_id"),
+        as_int("product_id"),
+        number("qty").alias("quantity"),
+        *[number(c) for c in amounts],
+        number("discount").alias("discount_pct"),
         "discount",
-        _int("refunded_orderline_id").alias("refunded_line_id"),
-        _utc("write_date").alias("write_date"),
+        as_int("refunded_orderline_id").alias("refunded_line_id"),
+        utc("write_date").alias("write_date"),
         "_conflict",
     ).select(
         pl.exclude("discount", "discount_pct"),
         pl.col("discount_pct").fill_null(0.0),
-        (_not_a_number("quantity", *amounts) | bad_discount).alias("_not_a_number"),
-        _beyond(context.max_line_amount, *amounts).alias("_beyond_bound"),
+        (not_a_number("quantity", *amounts) | bad_discount).alias("_not_a_number"),
+        beyond(context.max_line_amount, *amounts).alias("_beyond_bound"),
     )
 
 
 def _payments(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
     return rows.lazy().select(
-        _int("id").alias("payment_id"),
-        _int("pos_order_id").alias("order_id"),
-        _int("payment_method_id"),
-        _number("amount"),
+        as_int("id").alias("payment_id"),
+        as_int("pos_order_id").alias("order_id"),
+        as_int("payment_method_id"),
+        number("amount"),
         "_conflict",
     ).with_columns(
-        _not_a_number("amount").alias("_not_a_number"),
-        _beyond(context.max_line_amount, "amount").alias("_beyond_bound"),
+        not_a_number("amount").alias("_not_a_number"),
+        beyond(context.max_line_amount, "amount").alias("_beyond_bound"),
     )
 
 
@@ -215,21 +188,6 @@ def _order_status(orders: pl.LazyFrame, lines: pl.LazyFrame, payments: pl.LazyFr
     )
 
 
-def _unknown_ids(tables: dict[str, pl.DataFrame], context: CleanContext) -> dict[str, int]:
-    """Per referenced column, the kept rows whose id is not in its dimension (0 when the dimension is unknown)."""
-    counts = {}
-    for column, dimension in POS_ORDER_LINES.known_dimensions.items():
-        known = context.known_ids.get(dimension)
-        frame = next(frame for frame in tables.values() if column in frame.columns)
-        counts[f"unknown_{column}"] = 0 if known is None else frame.select(column).drop_nulls().join(
-            pl.DataFrame({column: list(known)}, schema={column: pl.Int64}), on=column, how="anti").height
-    return counts
-
-
-def _reason_counts(reason: pl.Expr, metrics: dict[str, str]) -> list[pl.Expr]:
-    return [(reason == why).sum().alias(metric) for why, metric in metrics.items()]
-
-
 def _split_by_order(frame: pl.LazyFrame, order_fields: pl.LazyFrame, model: str, id_column: str, orphan_reason: str,
                     required: str, missing_reason: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Lines or payments with their order's fields: (kept, quarantined). A record takes its order's reason when the
@@ -251,9 +209,9 @@ def clean_pos_lines(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> 
     """Typed, validated lines and payments of `context.day`, plus the quarantined rows with their reason."""
     received = models_rows(raw, {"pos.order": ORDER_COLUMNS, "pos.order.line": LINE_COLUMNS,
                                  "pos.payment": PAYMENT_COLUMNS})
-    order_rows, order_copies = _received(received["pos.order"])
-    line_rows, line_copies = _received(received["pos.order.line"])
-    payment_rows, payment_copies = _received(received["pos.payment"])
+    order_rows, order_copies = deduplicated(received["pos.order"])
+    line_rows, line_copies = deduplicated(received["pos.order.line"])
+    payment_rows, payment_copies = deduplicated(received["pos.payment"])
     orders, lines, payments = _orders(order_rows, context), _lines(line_rows, context), _payments(payment_rows, context)
     conflicts = bool(order_rows["_conflict"].any())
     status = _order_status(orders, lines, payments, context, conflicts)
@@ -271,7 +229,7 @@ def clean_pos_lines(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> 
         "pos.payment", "payment_id", REASON_PAYMENT_ORPHAN, "payment_method_id", REASON_NO_METHOD)
     quarantine = pl.concat([bad_orders, bad_lines, bad_payments], how="vertical_relaxed").cast(dict(QUARANTINE_SCHEMA))
     summary = status.select(pl.len().alias("orders"), order_reason.is_not_null().sum().alias("orders_quarantined"),
-                            *_reason_counts(order_reason, ORDER_REASON_METRICS))
+                            *reason_counts(order_reason, ORDER_REASON_METRICS))
     clean_lines, clean_payments, quarantine, summary = pl.collect_all(
         [
             lines.select(CLEAN_LINES_SCHEMA.names()).cast(dict(CLEAN_LINES_SCHEMA)),
@@ -286,7 +244,7 @@ def clean_pos_lines(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> 
         **summary.row(0, named=True),
         "duplicates_identical": order_copies + line_copies + payment_copies,
         "duplicates_conflicting": sum(int(frame["_conflict"].sum()) for frame in (order_rows, line_rows, payment_rows)),
-        **quarantine.select(_reason_counts(pl.col("reason"), RECORD_REASON_METRICS)).row(0, named=True),
-        **_unknown_ids(tables, context),
+        **quarantine.select(reason_counts(pl.col("reason"), RECORD_REASON_METRICS)).row(0, named=True),
+        **unknown_ids(tables, context, POS_ORDER_LINES.known_dimensions),
     }
     return CleanResult(tables, quarantine, metrics={name: int(value) for name, value in metrics.items()})

@@ -9,6 +9,7 @@ import pytest
 from celery.exceptions import TimeLimitExceeded
 
 import etl_tasks
+from etl.catalog import CATALOG
 from etl.dates import business_yesterday
 from etl.status import read_status, recent_runs
 from tests.support.processes import free_port
@@ -112,7 +113,8 @@ def test_a_fan_out_that_cannot_reach_the_broker_fails_loudly_and_is_recorded(
     monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
     monkeypatch.setattr(app, "_pool", None)
     monkeypatch.setattr(app.amqp, "_producer_pool", None)
-    result = etl_tasks.date_range_etl_pipeline.apply(args=["2025-01-01", "2025-01-03"])
+    result = etl_tasks.date_range_etl_pipeline.apply(args=["2025-01-01", "2025-01-03"],
+                                                     kwargs={"datasets": ["pos_order_lines"]})
     assert result.failed()
     assert isinstance(result.result, etl_tasks.DispatchError)
     assert "dispatched 0 of 3" in str(result.result)
@@ -120,3 +122,14 @@ def test_a_fan_out_that_cannot_reach_the_broker_fails_loudly_and_is_recorded(
     assert entry["last_failure"]["step"] == "date_range_etl_pipeline"
     assert "DispatchError" in entry["last_failure"]["error"]
     assert len([run for run in recent_runs(lake_settings) if run["dataset"] == "orchestration"]) == 1
+
+
+@pytest.mark.parametrize("info", list(CATALOG.values()), ids=lambda info: info.name)
+def test_every_catalogued_dataset_has_its_pipeline_and_step_tasks(info) -> None:
+    names = {info.pipeline_task: "orchestration", info.steps.extract: "extract", info.steps.save_raw: "transform",
+             info.steps.clean: "transform", info.steps.update: "load"}
+    for name, queue in names.items():
+        assert f"etl_tasks.{name}" in etl_tasks.app.tasks
+        assert etl_tasks.queue_for(f"etl_tasks.{name}") == queue
+        assert getattr(etl_tasks, name).name == f"etl_tasks.{name}"
+    assert etl_tasks.app.conf.beat_schedule[info.pipeline_task]["task"] == f"etl_tasks.{info.pipeline_task}"

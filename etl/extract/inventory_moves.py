@@ -1,0 +1,75 @@
+"""Extract one business day of stock moves: the done stock.move.line of the day and the records that classify them.
+
+A line belongs to the business day of its `date` (UTC datetime; Odoo sets it when the line is done). Filtering is on
+the line's `state` = done, never on `picked` (on Odoo 17+ a line's `quantity` is its reserved quantity until it is
+done). Each model is one paged call chain, so calls grow with pages, never with the number of lines:
+
+- stock.move.line of the day (the done quantity: `quantity_product_uom` where fields_get has it (17+), else
+  `qty_done` in the line's unit (16));
+- stock.move of those lines, by the same day filter through `move_line_ids` (so the day's fingerprint covers them);
+- then by id: their pickings, the operation types of moves and pickings (for `code`), the lines' locations (for
+  `usage`) and, only where Odoo does not store the quantity in the product's unit (16), the products' units and the
+  uom.uom factors.
+
+Optional fields (mrp's `production_id` / `raw_material_production_id`, `is_inventory`) are read when fields_get
+shows them and come back null otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from etl.dates import odoo_window
+from etl.extract.records import Extraction, read_by_ids, read_model, referenced_ids
+from odoorpc_connector import Domain, OdooClient
+
+DATASET = "inventory_moves"
+LINE_MODEL = "stock.move.line"
+MOVE_MODEL = "stock.move"
+PRODUCT_UOM_QTY = "quantity_product_uom"  # stock.move.line, Odoo 17+: stored, computed by Odoo in the product's unit
+
+LINE_FIELDS = ("move_id", "picking_id", "product_id", "lot_id", "location_id", "location_dest_id",
+               PRODUCT_UOM_QTY, "qty_done", "product_uom_id", "state", "date", "reference", "company_id",
+               "write_date")
+MOVE_FIELDS = ("picking_id", "picking_type_id", "production_id", "raw_material_production_id", "is_inventory",
+               "reference", "state", "write_date")
+PICKING_FIELDS = ("name", "picking_type_id", "write_date")
+PICKING_TYPE_FIELDS = ("code", "write_date")
+LOCATION_FIELDS = ("usage", "write_date")
+PRODUCT_FIELDS = ("uom_id", "write_date")
+UOM_FIELDS = ("factor", "rounding", "category_id", "write_date")
+
+
+def done_line_domain(prefix: str, start: str, end: str) -> Domain:
+    """Done move lines dated in [start, end); `prefix` reaches the lines from another model."""
+    return [(f"{prefix}date", ">=", start), (f"{prefix}date", "<", end), (f"{prefix}state", "=", "done")]
+
+
+def inventory_day_domains(day: date, tz: ZoneInfo) -> dict[str, Domain]:
+    """The done move lines of business day `day` and their stock moves, one domain per model (what the day's
+    fingerprint covers: a late correction creates or writes move lines, and a stock.move change shows too)."""
+    start, end = odoo_window(day, tz)
+    return {LINE_MODEL: done_line_domain("", start, end), MOVE_MODEL: done_line_domain("move_line_ids.", start, end)}
+
+
+def extract_inventory_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
+    """Read the done move lines of business day `day` with their moves, pickings, operation types and locations."""
+    calls_before = client.stats.calls
+    extraction = Extraction(DATASET, day.isoformat())
+    domains = inventory_day_domains(day, tz)
+    lines = read_model(client, extraction, LINE_MODEL, domains[LINE_MODEL], LINE_FIELDS)
+    moves = read_model(client, extraction, MOVE_MODEL, domains[MOVE_MODEL], MOVE_FIELDS)
+    pickings = read_by_ids(client, extraction, "stock.picking", referenced_ids(lines + moves, "picking_id"),
+                           PICKING_FIELDS)
+    read_by_ids(client, extraction, "stock.picking.type", referenced_ids(moves + pickings, "picking_type_id"),
+                PICKING_TYPE_FIELDS)
+    read_by_ids(client, extraction, "stock.location", referenced_ids(lines, "location_id", "location_dest_id"),
+                LOCATION_FIELDS)
+    if not client.has_field(LINE_MODEL, PRODUCT_UOM_QTY):
+        products = read_by_ids(client, extraction, "product.product", referenced_ids(lines, "product_id"),
+                               PRODUCT_FIELDS)
+        read_by_ids(client, extraction, "uom.uom", referenced_ids(lines + products, "product_uom_id", "uom_id"),
+                    UOM_FIELDS)
+    extraction.rpc_calls = client.stats.calls - calls_before
+    return extraction

@@ -1,0 +1,126 @@
+"""Extract what the stock-on-hand snapshot of one business day is built from (DESIGN §5 "Snapshots of the past").
+
+stock.quant only knows the present, so the extractor reads, in this order:
+
+1. the quants of internal locations, now (paged search_read; stock_account's `value` when fields_get shows it);
+2. the done move lines dated from the end of day D (business timezone) to the moment the quants were read, summed by
+   Odoo per (product, location, lot, company) with `read_group(lazy=False)` — once for what left an internal
+   location, once for what arrived in one. Only storable products move quants (Odoo 16/17 product type `product`,
+   Odoo 18 `is_storable`), so only their lines count. The quantity summed is the product-UoM `quantity_product_uom`
+   (Odoo 17+); Odoo 16 has only `qty_done`, in the line's unit, so its groups are also split by `product_uom_id` and
+   the cleaner converts them;
+3. the products concerned (cost `standard_price`, unit, storability) and, for Odoo 16, the units of measure;
+4. one `nkdash.snapshot` record: the day, its `source` (`quant` when D is the business day that has just ended, else
+   `reconstructed` — decided here, where the clock may be read, so the cleaner stays pure) and the move window.
+
+A day far in the past costs the same few calls as yesterday: Odoo returns one group per key touched since, never one
+row per move line. Reading the moves after the quants, and only up to that moment, keeps both reads of one instant
+(a move validated while the quants are being read is the one race left).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from etl.dates import ODOO_DATETIME_FORMAT, business_yesterday, odoo_window
+from etl.extract.records import Extraction, read_model
+from etl.transform.stock_quants import (
+    IN, MOVES_MODEL, OUT, PRODUCT_MODEL, QUANT_MODEL, SNAPSHOT_MODEL, SOURCE_QUANT, SOURCE_RECONSTRUCTED, UOM_MODEL,
+)
+from odoorpc_connector import Domain, OdooClient, OdooError
+
+DATASET = "stock_quants"
+MOVE_LINE = "stock.move.line"
+INTERNAL = "internal"
+# Archived locations and products still count: Odoo searches a many2one path without active_test.
+ALL_RECORDS = {"active_test": False}
+QUANT_FIELDS = ("product_id", "location_id", "lot_id", "company_id", "quantity", "reserved_quantity", "value")
+PRODUCT_FIELDS = ("standard_price", "uom_id", "type", "is_storable")
+UOM_FIELDS = ("factor", "rounding", "category_id")
+SIDES = {OUT: "location_id", IN: "location_dest_id"}  # the move line field holding the internal location
+
+
+def quant_domain() -> Domain:
+    return [("location_id.usage", "=", INTERNAL)]
+
+
+def storable_leaf(client: OdooClient) -> tuple[str, str, Any]:
+    """Move lines of products that have quants: Odoo 18 `is_storable`, Odoo 16/17 product type 'product'."""
+    if client.has_field("product.product", "is_storable"):
+        return ("product_id.is_storable", "=", True)
+    return ("product_id.type", "=", "product")
+
+
+def done_quantity(client: OdooClient) -> tuple[str, bool]:
+    """(the stock.move.line field holding the moved quantity, whether it is in the product's unit)."""
+    if client.has_field(MOVE_LINE, "quantity_product_uom"):  # Odoo 17+ (stored)
+        return "quantity_product_uom", True
+    field = client.first_field(MOVE_LINE, ("qty_done", "quantity"))  # Odoo 16: qty_done, in product_uom_id
+    if field is None:
+        raise OdooError(f"{MOVE_LINE} has none of quantity_product_uom, qty_done, quantity on this server")
+    return field, False
+
+
+def moves_domain(direction: str, since: str, until: str, storable: tuple[str, str, Any]) -> Domain:
+    """Done move lines dated in [since, until) leaving (`out`) or entering (`in`) an internal location."""
+    return [("state", "=", "done"), ("date", ">=", since), ("date", "<", until),
+            (f"{SIDES[direction]}.usage", "=", INTERNAL), storable]
+
+
+def read_groups(client: OdooClient, model: str, domain: Domain, fields: list[str], groupby: list[str]) -> list[dict]:
+    """Every group of `read_group(lazy=False)`, paged by offset in the groups' own order (stable: the caller's
+    domain bounds the records in time)."""
+    size = client.settings.page_size
+    groups: list[dict] = []
+    while True:
+        page = client.call(model, "read_group", [domain, fields, groupby],
+                           {"offset": len(groups), "limit": size, "lazy": False, "context": ALL_RECORDS})
+        groups.extend(page)
+        if len(page) < size:
+            return groups
+
+
+def moved_after(client: OdooClient, since: str, until: str) -> tuple[list[dict], dict[str, str]]:
+    """The done move lines after `since`, summed per key and direction, as raw records (ids numbered here)."""
+    quantity, product_unit = done_quantity(client)
+    extra = [] if product_unit else ["product_uom_id"]
+    storable = storable_leaf(client)
+    records: list[dict] = []
+    for direction, side in SIDES.items():
+        groupby = ["product_id", side, "lot_id", "company_id", *extra]
+        for group in read_groups(client, MOVE_LINE, moves_domain(direction, since, until, storable),
+                                 [f"{quantity}:sum"], groupby):
+            records.append({"id": len(records) + 1, "direction": direction, "__count": group["__count"],
+                            quantity: group[quantity], **{name: group[name] for name in groupby}})
+    types = {"direction": "char", "__count": "integer", quantity: "float",
+             **{name: "many2one" for name in ("product_id", *SIDES.values(), "lot_id", "company_id", *extra)}}
+    return records, types
+
+
+def snapshot_source(day: date, tz: ZoneInfo, now: datetime) -> str:
+    """`quant` for the business day that has just ended (or a later one), `reconstructed` for older days."""
+    return SOURCE_QUANT if day >= business_yesterday(tz, now) else SOURCE_RECONSTRUCTED
+
+
+def extract_stock_quants_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
+    """Read today's internal quants and everything needed to take the moves after business day `day` back out."""
+    calls_before = client.stats.calls
+    started = datetime.now(timezone.utc)
+    extraction = Extraction(DATASET, day.isoformat())
+    quants = read_model(client, extraction, QUANT_MODEL, quant_domain(), QUANT_FIELDS, context=ALL_RECORDS)
+    since = odoo_window(day, tz)[1]
+    until = datetime.now(timezone.utc).strftime(ODOO_DATETIME_FORMAT)
+    extraction.records[MOVES_MODEL], extraction.field_types[MOVES_MODEL] = moved_after(client, since, until)
+    product_ids = sorted({row["product_id"][0] for row in [*quants, *extraction.records[MOVES_MODEL]]
+                          if row.get("product_id")})
+    read_model(client, extraction, PRODUCT_MODEL, [("id", "in", product_ids)], PRODUCT_FIELDS, context=ALL_RECORDS)
+    if "product_uom_id" in extraction.field_types[MOVES_MODEL]:
+        read_model(client, extraction, UOM_MODEL, [], UOM_FIELDS, context=ALL_RECORDS)
+    extraction.records[SNAPSHOT_MODEL] = [{"id": 1, "snapshot_date": day.isoformat(), "source":
+                                           snapshot_source(day, tz, started), "moves_from": since, "moves_to": until}]
+    extraction.field_types[SNAPSHOT_MODEL] = {"snapshot_date": "char", "source": "char", "moves_from": "datetime",
+                                              "moves_to": "datetime"}
+    extraction.rpc_calls = client.stats.calls - calls_before
+    return extraction
