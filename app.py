@@ -9,7 +9,7 @@ from flask import Response, jsonify
 from etl.logs import configure_logging
 from etl.settings import exit_on_invalid_settings, get_settings
 from pages.components import app_shell
-from services.duckdb_connector import LakeRefresher
+from services.duckdb_connector import LakeRefresher, get_lake
 from services.health import health_report
 
 app = dash.Dash(__name__, use_pages=True, pages_folder="pages", title="NKDash", suppress_callback_exceptions=True)
@@ -39,7 +39,7 @@ def start_serving_process() -> LakeRefresher:
 
 @server.route("/health")
 def health() -> tuple[Response, int]:
-    body, status = health_report(get_settings())
+    body, status = health_report(get_settings(), lake=get_lake())
     return jsonify(body), status
 
 

@@ -29,7 +29,7 @@ from scripts.cli import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, OperatorParser, Selection, add_day_arguments, add_target_arguments, one_line,
     operator_settings, select,
 )
-from scripts.force_refresh_pos_data import DROP_HELP, add_confirm_argument, add_load_arguments, drop_days, load_days
+from scripts.force_refresh import DROP_HELP, add_confirm_argument, add_load_arguments, drop_days, load_days
 
 RANGE_TASK = "date_range_etl_pipeline"
 SHOWN_LIST_ITEMS = 10

@@ -5,10 +5,11 @@ tables are built once before timing (as the first request after a lake change do
 query written naively over the Parquet view `fact_sales_all` (all files, a `date` filter, no serving table), run in
 the same process, for a ratio.
 
-Serving refresh: after the full build, one business day is reloaded (its fact files replaced by identical copies,
-which is a new file to the refresher) and `Lake.refresh` timed, for the full/incremental ratio; then the page is timed
-again while another thread reloads and refreshes that day in a loop (readers are not blocked by refreshes). The
-reloads happen in a hard-linked copy of the cached lake, so the shared lake's files are never touched.
+Serving refresh: after the full build, one business day is reloaded (identical copies of its files published as a
+new version by a new manifest, as a re-run of the day does) and `Lake.refresh` timed, for the full/incremental ratio;
+then the page is timed again while another thread reloads and refreshes that day in a loop (readers are not blocked
+by refreshes). The reloads happen in a hard-linked copy of the cached lake, so the shared lake's files are never
+touched. `run(spec)` takes another lake (e.g. `SMALL_LAKE`, to try the benchmark in seconds).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks.lake_generator import BENCHMARK_LAKE, cached_lake
+from benchmarks.lake_generator import BENCHMARK_LAKE, DATASET, LakeSpec, cached_lake
 from benchmarks.memory import resident_mib
-from etl.io_parquet import STAR, partition_path
+from etl.day_manifest import commit_day, new_version, read_manifest, version_file
 from services import sales_metrics
 from services.duckdb_connector import Lake
 
@@ -37,7 +39,6 @@ RANGE_DAYS = 365
 WARMUP_RUNS = 2
 TIMED_RUNS = 20
 REFRESH_RUNS = 5
-RELOADED_FACTS = ("fact_sales", "fact_payments")
 
 NAIVE_KPI_SQL = """
     SELECT sum(revenue) AS revenue, sum(revenue_excl_tax) AS net_sales,
@@ -73,31 +74,36 @@ def _linked_copy(root: Path) -> Iterator[Path]:
 
 
 def _reload_day(root: Path, day: date) -> None:
-    """Replace `day`'s fact files with identical copies by rename, as an ETL reload of that day does."""
-    for fact in RELOADED_FACTS:
-        target = partition_path(root, STAR, fact, day)
-        staging = target.with_name(f".{target.name}.reload")
-        shutil.copyfile(target, staging)
-        os.replace(staging, target)
+    """Publish identical copies of `day`'s files as a new version, as a re-run of that day does."""
+    manifest = read_manifest(root, DATASET, day)
+    assert manifest is not None, f"{day} is not published"
+    version, files = new_version(), {}
+    for key, relative in manifest.files.items():
+        layer, table = key.rsplit("/", 1)
+        target = version_file(root, layer, table, day, version)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / relative, target)
+        files[key] = target.relative_to(root).as_posix()
+    commit_day(root, replace(manifest, version=version, files=files))
 
 
-def _refresh_one_day_ms(lake: Lake) -> list[float]:
+def _refresh_one_day_ms(lake: Lake, last: date) -> list[float]:
     timings = []
     for offset in range(REFRESH_RUNS):
-        _reload_day(lake.root, BENCHMARK_LAKE.end - timedelta(days=offset))
+        _reload_day(lake.root, last - timedelta(days=offset))
         started = time.perf_counter()
         assert lake.refresh()
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 
 
-def _timings_during_refreshes(lake: Lake, action: Callable[[], object]) -> tuple[list[float], int]:
+def _timings_during_refreshes(lake: Lake, last: date, action: Callable[[], object]) -> tuple[list[float], int]:
     """`action`'s timings while another thread reloads and refreshes the last day in a loop; refreshes done."""
     stopping, refreshes = threading.Event(), []
 
     def refresh_loop() -> None:
         while not stopping.is_set():
-            _reload_day(lake.root, BENCHMARK_LAKE.end)
+            _reload_day(lake.root, last)
             refreshes.append(lake.refresh())
 
     refresher = threading.Thread(target=refresh_loop, name="bench-refresher")
@@ -110,21 +116,21 @@ def _timings_during_refreshes(lake: Lake, action: Callable[[], object]) -> tuple
     return timings, len(refreshes)
 
 
-def run() -> dict[str, dict]:
-    with _linked_copy(cached_lake(BENCHMARK_LAKE)) as root:
-        return _run(root)
+def run(spec: LakeSpec = BENCHMARK_LAKE) -> dict[str, dict]:
+    with _linked_copy(cached_lake(spec)) as root:
+        return _run(root, spec)
 
 
-def _run(root: Path) -> dict[str, dict]:
-    lake = Lake(root, cache_ttl_seconds=0, timezone=BENCHMARK_LAKE.timezone)
+def _run(root: Path, spec: LakeSpec) -> dict[str, dict]:
+    lake = Lake(root, cache_ttl_seconds=0, timezone=spec.timezone)
     try:
         resident_before = resident_mib()
         started = time.perf_counter()
         lines = lake.scalar("SELECT count(*) FROM sales_lines")
         build_seconds = time.perf_counter() - started
         serving_memory = resident_mib() - resident_before
-        end = BENCHMARK_LAKE.end
-        filters = sales_metrics.SalesFilters(end - timedelta(days=RANGE_DAYS - 1), end)
+        end = spec.end
+        filters = sales_metrics.SalesFilters(end - timedelta(days=min(RANGE_DAYS, spec.days) - 1), end)
 
         def page_load() -> None:  # what layout() and the page callback run
             sales_metrics.filter_options(lake)
@@ -135,8 +141,8 @@ def _run(root: Path) -> dict[str, dict]:
         period = {"start": filters.start, "end": filters.end}
         kpis = _timings_ms(lambda: sales_metrics.kpi_comparison(lake, filters))
         naive = _timings_ms(lambda: lake.query(NAIVE_KPI_SQL, period), runs=5)
-        refresh = statistics.median(_refresh_one_day_ms(lake))
-        page_during_refresh, refreshes = _timings_during_refreshes(lake, page_load)
+        refresh = statistics.median(_refresh_one_day_ms(lake, end))
+        page_during_refresh, refreshes = _timings_during_refreshes(lake, end, page_load)
     finally:
         lake.close()
     return {

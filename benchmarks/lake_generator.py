@@ -2,8 +2,10 @@
 
 Vectorised with numpy + polars: orders are drawn for the whole period at once (growth, weekly seasonality, lunch and
 evening peaks in the business timezone), expanded into lines (Zipf-like product popularity, discounts, ~1 % refund
-orders) and payments (cash with change rows, QRIS, cards, splits), then sliced into one partition per business day.
-The same generator builds the 10M-line benchmark lake (cached by its parameters) and the small lakes of the tests.
+orders) and payments (cash with change rows, QRIS, cards, splits), then sliced into one published day per business
+day: each day's fact files in one version directory, named by the day's manifest (etl.day_manifest), as a run of the
+day publishes them. The same generator builds the 10M-line benchmark lake (cached by its parameters) and the small
+lakes of the tests; `publish_day` publishes one day the way the ETL does (atomic files, `commit_day`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -21,10 +24,15 @@ import numpy as np
 import polars as pl
 
 from etl import schemas
-from etl.io_parquet import STAR, dimension_path, partition_path
+from etl.catalog import POS_ORDER_LINES
+from etl.day_manifest import DayManifest, commit_day, manifest_path, new_version, table_key, version_file
+from etl.io_parquet import STAR, dimension_path, write_parquet_atomic
 from etl.status import RunRecord, record_run
 
 logger = logging.getLogger(__name__)
+
+LAYOUT = "day-manifests"  # part of a cached lake's key: a lake of another layout is generated again
+DATASET = POS_ORDER_LINES.name
 
 TAX_RATE = 0.11  # Indonesian PPN, price-included, as POS prices in Indonesia are shown
 STORE_NAMES = ("Toko Pusat", "Cabang Bandung", "Cabang Surabaya", "Cabang Medan", "Cabang Bali")
@@ -58,7 +66,7 @@ class LakeSpec:
         return self.start + timedelta(days=self.days - 1)
 
     def key(self) -> str:
-        payload = json.dumps(asdict(self), default=str, sort_keys=True).encode()
+        payload = json.dumps({**asdict(self), "layout": LAYOUT}, default=str, sort_keys=True).encode()
         return hashlib.sha256(payload).hexdigest()[:12]
 
 
@@ -73,14 +81,14 @@ def _categories(write_date: datetime) -> pl.DataFrame:
         for sub_index, sub in enumerate(SUBCATEGORIES):
             rows.append((root_id + sub_index + 1, sub, f"{root_name} / {sub}", root_id))
     frame = pl.DataFrame(rows, schema=["category_id", "name", "complete_name", "parent_id"], orient="row")
-    return frame.with_columns(active=pl.lit(True), write_date=pl.lit(write_date)).pipe(
+    return frame.with_columns(active=pl.lit(True), write_date=pl.lit(write_date), deleted=pl.lit(False)).pipe(
         schemas.conform, schemas.DIMENSIONS["dim_categories"]
     )
 
 
 def _named_dim(name: str, key: str, labels: list[str], write_date: datetime, **extra: pl.Expr) -> pl.DataFrame:
     frame = pl.DataFrame({key: np.arange(1, len(labels) + 1), "name": labels})
-    frame = frame.with_columns(active=pl.lit(True), write_date=pl.lit(write_date), **extra)
+    frame = frame.with_columns(active=pl.lit(True), write_date=pl.lit(write_date), deleted=pl.lit(False), **extra)
     return schemas.conform(frame, schemas.DIMENSIONS[name])
 
 
@@ -111,6 +119,7 @@ def _products(spec: LakeSpec, rng: np.random.Generator, categories: pl.DataFrame
         product_type=pl.lit("consu"),
         active=pl.lit(True),
         write_date=pl.lit(write_date),
+        deleted=pl.lit(False),
     )
     return schemas.conform(frame, schemas.DIMENSIONS["dim_products"])
 
@@ -202,18 +211,49 @@ def _payments(rng: np.random.Generator, lines: pl.DataFrame) -> pl.DataFrame:
     return schemas.conform(frame.with_row_index("payment_id", offset=1), schemas.FACT_PAYMENTS)
 
 
-def _write_daily(root: Path, fact: str, frame: pl.DataFrame, spec: LakeSpec) -> None:
-    """One file per business day, empty typed files for days without rows (as the ETL writes them)."""
-    frame = frame.sort("date")
-    day_numbers = frame["date"].cast(pl.Int32).to_numpy()
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _manifest(root: Path, dataset: str, day: date, version: str, frames: Mapping[str, pl.DataFrame]) -> DayManifest:
+    files = {table_key(STAR, fact): version_file(root, STAR, fact, day, version).relative_to(root).as_posix()
+             for fact in frames}
+    return DayManifest(dataset, day.isoformat(), version, _utc_now(), files,
+                       rows={fact: frame.height for fact, frame in frames.items()})
+
+
+def publish_day(root: Path, day: date, frames: Mapping[str, pl.DataFrame], *, dataset: str = DATASET,
+                version: str | None = None) -> DayManifest:
+    """Publish `frames` (fact → rows) as `dataset`'s `day` as a run does: each file written atomically into a new
+    version directory, then the day's manifest committed."""
+    manifest = _manifest(root, dataset, day, version or new_version(), frames)
+    for fact, frame in frames.items():
+        write_parquet_atomic(frame, root / manifest.files[table_key(STAR, fact)])
+    return commit_day(root, manifest)
+
+
+def _write_days(root: Path, facts: Mapping[str, pl.DataFrame], spec: LakeSpec) -> None:
+    """One published day per business day, empty typed files for days without rows (as the ETL writes them).
+
+    Bulk speed: files and manifests are written directly (no fsync, nothing to replace in a new lake)."""
     first = (spec.start - date(1970, 1, 1)).days
-    bounds = np.searchsorted(day_numbers, np.arange(first, first + spec.days + 1))
+    sliced = {}
+    for fact, frame in facts.items():
+        frame = frame.sort("date")
+        bounds = np.searchsorted(frame["date"].cast(pl.Int32).to_numpy(), np.arange(first, first + spec.days + 1))
+        sliced[fact] = (frame, bounds)
     for offset in range(spec.days):
         day = spec.start + timedelta(days=offset)
-        target = partition_path(root, STAR, fact, day)
+        frames = {fact: frame.slice(int(bounds[offset]), int(bounds[offset + 1] - bounds[offset]))
+                  for fact, (frame, bounds) in sliced.items()}
+        manifest = _manifest(root, DATASET, day, new_version(), frames)
+        for fact, frame in frames.items():
+            target = root / manifest.files[table_key(STAR, fact)]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            frame.write_parquet(target, compression="zstd", statistics=True, row_group_size=128_000)
+        target = manifest_path(root, DATASET, day)
         target.parent.mkdir(parents=True, exist_ok=True)
-        chunk = frame.slice(int(bounds[offset]), int(bounds[offset + 1] - bounds[offset]))
-        chunk.write_parquet(target, compression="zstd", statistics=True, row_group_size=128_000)
+        target.write_text(json.dumps(asdict(manifest), indent=1, sort_keys=True))
 
 
 def write_lake(root: Path, spec: LakeSpec, *, record_status: bool = True) -> dict[str, int]:
@@ -239,10 +279,9 @@ def write_lake(root: Path, spec: LakeSpec, *, record_status: bool = True) -> dic
         target = dimension_path(root, name)
         target.parent.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(target)
-    _write_daily(root, "fact_sales", lines, spec)
-    _write_daily(root, "fact_payments", payments, spec)
+    _write_days(root, {"fact_sales": lines, "fact_payments": payments}, spec)
     if record_status:
-        record_run(root, RunRecord(dataset="pos_order_lines", day=spec.end.isoformat(), ok=True,
+        record_run(root, RunRecord(dataset=DATASET, day=spec.end.isoformat(), ok=True,
                                    rows_in=lines.height, rows_out=lines.height, quarantined=0, seconds=0.0, files=[]))
     logger.info("lake written", extra={"root": str(root), "lines": lines.height, "payments": payments.height})
     return {"lines": lines.height, "payments": payments.height}

@@ -12,7 +12,6 @@ import os
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any, Iterator
 
 from etl.dates import day_range

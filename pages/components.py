@@ -1,4 +1,4 @@
-"""Shared layout factories for the pages: app shell, filter bar, KPI card, chart card, freshness badge and table.
+"""Shared layout factories for the pages: app shell, filter bar, KPI card, chart card, freshness badge, health table.
 
 Component ids follow `<page>-<thing>[-<detail>]` (e.g. `sales-revenue-trend`, `sales-kpi-revenue-value`). KPI value
 elements carry the exact value in `data-value` and `title`, so tests and tooltips can read it unrounded.
@@ -6,19 +6,22 @@ elements carry the exact value in `data-value` and `title`, so tests and tooltip
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from etl.status import Freshness
 from services.formatting import NO_VALUE, format_change, format_number, format_rupiah
 from services.sales_metrics import KPI_NAMES, FilterOptions, Kpi
 
 THEME_TOGGLE_ID = "theme-toggle"
 FRESHNESS_COLORS = {"fresh": "green", "warning": "yellow", "critical": "red", "never": "gray"}
+STATUS_COLORS = {"ok": "green", "stale": "yellow", "degraded": "yellow", "failing": "red", "unreadable": "red",
+                 "down": "red"}
+SHOWN_DAYS = 10
+SHOWN_PROBLEMS = 5
 KPI_DISPLAY: dict[str, tuple[str, Callable[[float], str]]] = {
     "revenue": ("Revenue", format_rupiah),
     "net_sales": ("Net sales", format_rupiah),
@@ -127,35 +130,84 @@ def chart_card(graph_id: str, title: str, note: str | None = None, height: int =
     return dmc.Card([dmc.Stack(heading, gap=0), graph], withBorder=True, radius="md", p="md")
 
 
+BADGE_STYLE = {"minWidth": "max-content"}  # never cut to "ST…" in a narrow table column
+
+
 def freshness_badge(level: str, element_id: str | None = None) -> dmc.Badge:
     props = {"id": element_id} if element_id else {}
-    return dmc.Badge(level, color=FRESHNESS_COLORS.get(level, "gray"), variant="filled", **props)
+    return dmc.Badge(level, color=FRESHNESS_COLORS.get(level, "gray"), variant="filled", style=BADGE_STYLE, **props)
 
 
-def _last_run_text(item: Freshness) -> str:
-    run = item.last_run
-    if run is None:
+def status_badge(status: str, element_id: str) -> dmc.Badge:
+    return dmc.Badge(status, id=element_id, color=STATUS_COLORS.get(status, "gray"), variant="filled",
+                     style=BADGE_STYLE)
+
+
+def _last_run_text(run: Mapping[str, Any] | None) -> str:
+    if not run:
         return NO_VALUE
-    quarantined = f", {format_number(run.quarantined)} quarantined" if run.quarantined else ""
-    return f"{run.day}: {format_number(run.rows_out)} rows{quarantined}, {run.seconds:.1f} s"
+    quarantined = f", {format_number(run['quarantined'])} quarantined" if run["quarantined"] else ""
+    return f"{run['day']}: {format_number(run['rows_out'])} rows{quarantined}, {run['seconds']:.1f} s"
 
 
-def freshness_table(prefix: str, rows: list[tuple[str, Freshness]]) -> dmc.Table:
-    """Per dataset: level badge, last processed day, days late, missing days, the last run and the current error."""
+def _days_text(days: list[str]) -> str:
+    """All the days when few, else how many and the newest ones."""
+    if len(days) <= SHOWN_DAYS:
+        return ", ".join(days) or "none"
+    return f"{len(days)} days, newest: {', '.join(days[-SHOWN_PROBLEMS:])}"
+
+
+def _problems(lines: list[str]) -> dmc.Stack | str:
+    """One short line per problem (the first few), or "none"."""
+    if not lines:
+        return "none"
+    shown = [dmc.Text(line, size="xs") for line in lines[:SHOWN_PROBLEMS]]
+    if len(lines) > SHOWN_PROBLEMS:
+        shown.append(dmc.Text(f"+{len(lines) - SHOWN_PROBLEMS} more", size="xs", c="dimmed"))
+    return dmc.Stack(shown, gap=0)
+
+
+def _failed_lines(failed: list[Mapping[str, Any]]) -> list[str]:
+    return [f"{item['day']} ({item['step'] or 'run'}): {item['error']}" for item in reversed(failed)]
+
+
+def _unreadable_lines(unreadable: list[Mapping[str, Any]]) -> list[str]:
+    return [f"{item['day'] or ''} {item['table']}: {item['reason']}".strip() for item in unreadable]
+
+
+def _workers_text(workers: Mapping[str, Any]) -> str:
+    names = workers.get("workers") or []
+    return f"Celery workers answering: {', '.join(names)}" if names else "No Celery worker answers"
+
+
+def health_table(prefix: str, report: Mapping[str, Any]) -> dmc.Stack:
+    """The health report (etl.pipelines.health) per dataset: status, freshness level, last processed day, last run,
+    failed days with reasons, missing days and unreadable files; the overall status, workers and dimensions."""
     head = dmc.TableThead(dmc.TableTr([dmc.TableTh(h) for h in (
-        "Dataset", "Level", "Last processed", "Days late", "Gaps", "Last run", "Last error")]))
+        "Dataset", "Status", "Freshness", "Last processed", "Last run", "Failed days", "Missing days",
+        "Unreadable files")]))
     body = dmc.TableTbody([
         dmc.TableTr([
-            dmc.TableTd(title),
-            dmc.TableTd(freshness_badge(item.level, f"{prefix}-freshness-{item.dataset}-level")),
-            dmc.TableTd(item.last_processed_date.isoformat() if item.last_processed_date else NO_VALUE),
-            dmc.TableTd(NO_VALUE if item.days_late is None else str(item.days_late)),
-            dmc.TableTd(", ".join(day.isoformat() for day in item.gaps[:10]) + (" …" if len(item.gaps) > 10 else "")
-                        or "none"),
-            dmc.TableTd(_last_run_text(item), id=f"{prefix}-freshness-{item.dataset}-last-run"),
-            dmc.TableTd(item.last_error or NO_VALUE),
+            dmc.TableTd(entry["title"]),
+            dmc.TableTd(status_badge(entry["status"], f"{prefix}-freshness-{name}-status")),
+            dmc.TableTd(freshness_badge(entry["level"], f"{prefix}-freshness-{name}-level")),
+            dmc.TableTd(entry["last_processed_date"] or NO_VALUE),
+            dmc.TableTd(_last_run_text(entry["last_run"]), id=f"{prefix}-freshness-{name}-last-run"),
+            dmc.TableTd(_problems(_failed_lines(entry["failed_days"])), id=f"{prefix}-freshness-{name}-failed"),
+            dmc.TableTd(_days_text(entry["missing_days"]), id=f"{prefix}-freshness-{name}-missing"),
+            dmc.TableTd(_problems(_unreadable_lines(entry["unreadable"])), id=f"{prefix}-freshness-{name}-unreadable"),
         ])
-        for title, item in rows
+        for name, entry in report["datasets"].items()
     ])
-    return dmc.Table([head, body], id=f"{prefix}-freshness-table", striped=True, highlightOnHover=True,
-                     withTableBorder=True)
+    dimensions = [item for item in report["unreadable"] if item["day"] is None]
+    summary = dmc.Group([
+        status_badge(report["status"], f"{prefix}-health-status"),
+        dmc.Text(_workers_text(report["workers"]), id=f"{prefix}-workers", size="sm",
+                 c="dimmed" if report["workers"]["ok"] else "red"),
+    ], gap="sm")
+    children = [summary, dmc.Table([head, body], id=f"{prefix}-freshness-table", striped=True,
+                                   highlightOnHover=True, withTableBorder=True)]
+    if dimensions:
+        children.append(dmc.Alert(_problems(_unreadable_lines(dimensions)), title="Unreadable dimension files",
+                                  color="red", id=f"{prefix}-dimensions-unreadable"))
+    return dmc.Stack(children, gap="xs")

@@ -1,4 +1,4 @@
-"""Home page: headline KPIs for a chosen period vs the previous one, and data freshness per dataset."""
+"""Home page: headline KPIs for a chosen period vs the previous one, and the health of each dataset."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, callback
 
+from etl.dates import business_today
 from etl.settings import get_settings
-from pages.components import freshness_table, kpi_grid, page_header
+from pages.components import health_table, kpi_grid, page_header
 from services import sales_metrics
 from services.duckdb_connector import get_lake
-from etl.dates import business_today
-from services.freshness import lake_freshness
+from services.health import health_report
 
 dash.register_page(__name__, path="/", name="Overview", title="NKDash", order=0)
 
@@ -20,16 +20,15 @@ PERIODS = [{"value": "7", "label": "7 days"}, {"value": "30", "label": "30 days"
 
 
 def layout(**_query: str) -> dmc.Stack:
-    settings = get_settings()
-    freshness = lake_freshness(settings)
+    report, _status = health_report(get_settings(), lake=get_lake())
     return dmc.Stack(
         [
             page_header("Overview", "Headline KPIs up to the latest loaded day, compared with the period before"),
             dmc.Group([dmc.Text("Period", fw=500),
                        dmc.SegmentedControl(id=f"{PREFIX}-period", data=PERIODS, value="30")]),
             dmc.Box(id=f"{PREFIX}-kpis"),
-            dmc.Title("Data freshness", order=4, mt="md"),
-            freshness_table(PREFIX, freshness),
+            dmc.Title("Data health", order=4, mt="md"),
+            health_table(PREFIX, report),
         ],
         gap="md",
     )

@@ -14,12 +14,7 @@ from __future__ import annotations
 
 import sys
 
-# Re-exported for etl_runner.py, which shares the load and drop steps.
-from scripts.force_refresh import (
-    DROP_HELP, add_confirm_argument, add_load_arguments, drop_days, force_refresh_main, load_days,
-)
-
-__all__ = ["DROP_HELP", "add_confirm_argument", "add_load_arguments", "drop_days", "load_days", "main"]
+from scripts.force_refresh import force_refresh_main
 
 
 def main(argv: list[str] | None = None) -> int:

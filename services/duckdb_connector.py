@@ -1,42 +1,29 @@
-"""Read-only DuckDB views over the star schema (DESIGN §5), serving tables refreshed per changed day, a query cache.
+"""Read-only DuckDB views over the published star schema (DESIGN §5), serving tables refreshed per changed day, a
+query cache.
 
-The views are built from small named pieces, derived from the dataset registry and the schema contract:
-
-- one view per fact table (`etl.datasets.DATASETS[*].fact_tables`) over its daily partitions, hive-partitioned so the
-  `year`, `month`, `day` path columns are there for partition pruning (see `partition_filter`);
-- one view per dimension (`etl.schemas.DIMENSIONS`);
-- `fact_sales_all`, POS and invoice sales lines in one shape (`channel` = 'pos' | 'invoice').
+What is read: exactly the files the day manifests publish (`services.lake_files`), never a glob over the fact
+folders. Views: one per catalogued fact (etl.catalog) over its published files, one per dimension, and
+`fact_sales_all`; SQL in `services.lake_sql`.
 
 Serving tables: Parquet scans of a year (≈5M lines, 365 files) cost 100–450 ms per query, so the Sales page's queries
-read two in-memory tables derived from the facts (see `serving_tables`): `sales_lines` (the columns the metrics use,
-local hour and weekday precomputed, sorted by date so zone maps skip other days) and `payments_daily`. Both are
-computed per business day from that day's partition files alone (an order's lines all live in its day's file), and
-neither embeds a dimension attribute, so a dimension file change only concerns the views.
+read two in-memory tables derived from the facts: `sales_lines` (the columns the metrics use, local hour and weekday
+precomputed, sorted by date so zone maps skip other days) and `payments_daily`. Each row keeps `source_day`, the
+business day of the file it came from.
 
 Refresh (`Lake.refresh`): the first one builds the tables in full (a few seconds on 10M lines). Later ones compare
-every partition file's version (mtime, inode, size: the ETL replaces a day's file by rename) with the last refresh's and,
-in one transaction, delete the changed or removed days and insert the changed days computed from just their files.
-DuckDB is MVCC: queries on other cursors keep reading the last committed tables meanwhile, and the query cache is
-keyed by a data version that moves only after the commit. `LakeRefresher` runs refreshes on a daemon thread (app.py
-starts it), so queries refresh synchronously only in a process that never built the tables.
+each day's published file (path and version) with the last refresh's and, in one transaction, delete every row whose
+source day changed (by `source_day`, so mis-dated rows of a replaced file go too) and insert the rows of the days'
+new files. DuckDB is MVCC: queries on other cursors keep reading the last committed tables meanwhile, and the query
+cache is keyed by a data version that moves only after the commit. `LakeRefresher` runs refreshes on a daemon thread
+(app.py starts it), so queries refresh synchronously only in a process that never built the tables.
 
-A fact or dimension with no file yet still gets a view: zero rows with the contract's column types, so pages show
-"no data" rather than failing. Views are re-created when a fact's first file or a dimension file appears or
-disappears, so files landing after start are picked up without a restart.
-
-Grain and tax basis of the facts read here:
-
-- fact_sales: one row per POS order line (pos.order.line of a paid/done/invoiced order). `revenue` is tax included
-  after discount (price_subtotal_incl), `revenue_excl_tax` is price_subtotal, `tax_amount` their difference; refund
-  lines carry negative quantity and revenue with `is_refund` true.
-- fact_payments: one row per pos.payment; change given back is a negative row, so Σ amount = Σ order totals.
-- fact_invoice_sales (when loaded): one row per product line of a posted non-POS customer invoice or refund; revenue
-  tax included, signed (refunds negative).
-- fact_sales_all: one row per sales line of either channel; same tax basis as its sources.
+One bad file harms one day: files whose footer does not read are left out before the transaction; when the
+transaction still fails, each file it added is read whole on its own, the failing ones are left out and the refresh
+is retried. Left-out files are listed by `Lake.unreadable()` (for /health); a new manifest of the day repairs it. A
+dimension file is read whole when it appears or changes; an unreadable one is a typed-empty view.
 
 One DuckDB connection per process; each query and each refresh runs on its own cursor, so Dash's worker threads can
-query at once. All values reach SQL as parameters; only identifiers from the contract and lake file paths (never user
-input) are put into SQL text.
+query at once. All values reach SQL as parameters.
 """
 
 from __future__ import annotations
@@ -46,7 +33,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -56,200 +43,20 @@ import duckdb
 import polars as pl
 
 from etl import schemas
-from etl.datasets import DATASETS
-from etl.io_parquet import STAR, dimension_path, lake_root, metadata_path, partition_path
+from etl.catalog import fact_schemas
+from etl.io_parquet import lake_root
+from etl.pipelines.health import Unreadable, short_reason
 from etl.settings import get_settings
-from etl.status import STATUS_FILE
+from services.lake_files import FileKey, LakeFiles, ManifestIndex, lake_fingerprint
+from services.lake_sql import (SALES_FACTS, ServingTable, dimension_sql, fact_files_sql, probe_sql, sales_all_sql,
+                               serving_tables)
+
+__all__ = ["Lake", "LakeRefresher", "fact_schemas", "get_lake", "latest_loaded_day", "loaded_sales_days"]
 
 logger = logging.getLogger(__name__)
 
 CACHE_MAX_ENTRIES = 512
 REFRESH_INTERVAL_SECONDS = 15.0
-INVOICE_FACT = "fact_invoice_sales"
-SALES_FACTS = ("fact_sales", INVOICE_FACT)
-PARTITION_COLUMNS = {"year": "INTEGER", "month": "INTEGER", "day": "INTEGER"}
-_DUCKDB_TYPES: dict[type[pl.DataType], str] = {
-    pl.Int64: "BIGINT",
-    pl.Int32: "INTEGER",
-    pl.Float64: "DOUBLE",
-    pl.String: "VARCHAR",
-    pl.Boolean: "BOOLEAN",
-    pl.Date: "DATE",
-}
-
-FileVersion = tuple[int, int, int]  # (st_mtime_ns, st_ino, st_size): a file replaced by rename gets a new one
-
-
-def _duckdb_type(dtype: pl.DataType) -> str:
-    if isinstance(dtype, pl.Datetime):
-        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
-    return _DUCKDB_TYPES[type(dtype)]
-
-
-def fact_schemas() -> dict[str, pl.Schema]:
-    """Every fact table the registry declares, by name."""
-    return {name: schema for spec in DATASETS.values() for name, schema in spec.fact_tables.items()}
-
-
-def _empty_relation(columns: dict[str, str]) -> str:
-    """SELECT of zero rows with typed columns (a view for a table that has no file yet)."""
-    typed = ", ".join(f"CAST(NULL AS {sql_type}) AS {name}" for name, sql_type in columns.items())
-    return f"SELECT {typed} WHERE false"
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _partition_glob(name: str) -> str:
-    return f"year=*/month=*/day=*/{name}_*.parquet"
-
-
-def _fact_scan_sql(schema: pl.Schema, files: str | None) -> str:
-    """A fact over `files` (SQL text of a glob or a list of paths) with the hive `year/month/day` columns.
-
-    Typed-empty when `files` is None (the fact has no file yet).
-    """
-    if files is None:
-        return _empty_relation({col: _duckdb_type(dtype) for col, dtype in schema.items()} | PARTITION_COLUMNS)
-    hive_types = ", ".join(f"'{col}': {sql_type}" for col, sql_type in PARTITION_COLUMNS.items())
-    return f"SELECT * FROM read_parquet({files}, hive_partitioning = true, hive_types = {{{hive_types}}})"
-
-
-def fact_view_sql(root: Path, name: str, schema: pl.Schema) -> str:
-    """A fact over all its daily partition files; typed-empty without files."""
-    base = root / STAR / name
-    has_files = next(base.glob(_partition_glob(name)), None) is not None
-    return _fact_scan_sql(schema, _sql_string(str(base / _partition_glob(name))) if has_files else None)
-
-
-def fact_files_sql(files: Iterable[Path], schema: pl.Schema) -> str:
-    """A fact over just `files` (some of its partition files); typed-empty for none."""
-    paths = [_sql_string(str(path)) for path in files]
-    return _fact_scan_sql(schema, f"[{', '.join(paths)}]" if paths else None)
-
-
-def dimension_view_sql(root: Path, name: str, schema: pl.Schema) -> str:
-    path = dimension_path(root, name)
-    if not path.exists():
-        return _empty_relation({col: _duckdb_type(dtype) for col, dtype in schema.items()})
-    return f"SELECT * FROM read_parquet({_sql_string(str(path))})"
-
-
-_POS_SALES_PIECE = """
-    SELECT 'pos' AS channel, date, year, month, day, order_ts, order_id, line_id, store_id, product_id, customer_id,
-           quantity, revenue, revenue_excl_tax, tax_amount, is_refund
-    FROM {relation}"""
-
-_INVOICE_SALES_PIECE = """
-    SELECT 'invoice' AS channel, date, year, month, day, CAST(NULL AS TIMESTAMPTZ) AS order_ts, move_id AS order_id,
-           line_id, CAST(NULL AS BIGINT) AS store_id, product_id, customer_id, quantity, revenue, revenue_excl_tax,
-           tax_amount, move_type = 'out_refund' AS is_refund
-    FROM {relation}"""
-
-
-def sales_all_sql(relations: Mapping[str, str]) -> str:
-    """`fact_sales_all` over `relations` (fact → view name or parenthesised query): the POS piece, plus the invoice
-    piece when `fact_invoice_sales` is among them."""
-    pieces = [_POS_SALES_PIECE.format(relation=relations["fact_sales"])]
-    if INVOICE_FACT in relations:
-        pieces.append(_INVOICE_SALES_PIECE.format(relation=relations[INVOICE_FACT]))
-    return "\nUNION ALL".join(pieces)
-
-
-# Grain: one row per sales line of fact_sales_all. `first_sale_line` marks one non-refund line per order, so counting
-# it counts orders when every filter is order-level (date, store, hour); `local_*` are in the business timezone.
-_SALES_LINES_SQL = """
-    WITH ranked AS (
-        SELECT *, row_number() OVER (PARTITION BY channel, order_id ORDER BY is_refund, line_id) AS line_rank
-        FROM ({source})
-    )
-    SELECT channel, date, CAST(hour(timezone($tz, order_ts)) AS TINYINT) AS local_hour,
-           CAST(isodow(timezone($tz, order_ts)) AS TINYINT) AS local_weekday, order_id, store_id, product_id,
-           quantity, revenue, revenue_excl_tax, is_refund, line_rank = 1 AND NOT is_refund AS first_sale_line
-    FROM ranked ORDER BY date, order_id"""
-
-# Grain: one row per business day, store and payment method.
-_PAYMENTS_DAILY_SQL = """
-    SELECT date, store_id, payment_method_id, sum(amount) AS amount
-    FROM {source} GROUP BY ALL ORDER BY date"""
-
-
-@dataclass(frozen=True)
-class ServingTable:
-    """An in-memory table computed per business day from `facts`; `select(relations)` is its rows over the given
-    relation of each fact (the views for a full build, a few days' files for a refresh)."""
-
-    name: str
-    facts: tuple[str, ...]
-    select: Callable[[Mapping[str, str]], str]
-
-
-def serving_tables() -> tuple[ServingTable, ...]:
-    sales_facts = tuple(fact for fact in SALES_FACTS if fact in fact_schemas())
-    return (
-        ServingTable("sales_lines", sales_facts,
-                     lambda relations: _SALES_LINES_SQL.format(source=sales_all_sql(relations))),
-        ServingTable("payments_daily", ("fact_payments",),
-                     lambda relations: _PAYMENTS_DAILY_SQL.format(source=relations["fact_payments"])),
-    )
-
-
-def lake_fingerprint(root: Path) -> tuple[int, ...]:
-    """Cheap change marker: mtimes of the status file, the star-schema folder and each fact folder.
-
-    The ETL records every run in `metadata/etl_status.json` (so any reloaded day changes it), dimension files are
-    renamed into `star-schema/`, and a new fact folder or year folder changes the fact folders' mtimes.
-    """
-    paths = [metadata_path(root, STATUS_FILE), root / STAR, *(root / STAR / name for name in fact_schemas())]
-    return tuple(path.stat().st_mtime_ns if path.exists() else 0 for path in paths)
-
-
-def _file_version(path: Path) -> FileVersion | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_mtime_ns, stat.st_ino, stat.st_size
-
-
-def _partition_versions(root: Path, fact: str) -> dict[date, FileVersion]:
-    versions = {}
-    for path in (root / STAR / fact).glob(_partition_glob(fact)):
-        version = _file_version(path)
-        if version is not None:  # None: removed while listing
-            versions[date.fromisoformat(path.stem.removeprefix(f"{fact}_"))] = version
-    return versions
-
-
-@dataclass(frozen=True)
-class LakeFiles:
-    """The lake's files at one moment: each fact's partition file versions by business day, each dimension's."""
-
-    facts: dict[str, dict[date, FileVersion]]
-    dimensions: dict[str, FileVersion]
-
-    @classmethod
-    def scan(cls, root: Path) -> LakeFiles:
-        dimensions = {name: _file_version(dimension_path(root, name)) for name in schemas.DIMENSIONS}
-        return cls({fact: _partition_versions(root, fact) for fact in fact_schemas()},
-                   {name: version for name, version in dimensions.items() if version is not None})
-
-    def view_shape(self) -> tuple[frozenset[str], frozenset[str]]:
-        """What the views' SQL depends on: the facts that have a partition file and the dimensions that have one."""
-        return frozenset(fact for fact, days in self.facts.items() if days), frozenset(self.dimensions)
-
-    def changed_days(self, before: LakeFiles, facts: Iterable[str]) -> list[date]:
-        """Business days whose file of one of `facts` appeared, was replaced or disappeared since `before`."""
-        days: set[date] = set()
-        for fact in facts:
-            now, then = self.facts[fact], before.facts[fact]
-            days |= {day for day in now.keys() | then.keys() if now.get(day) != then.get(day)}
-        return sorted(days)
-
-    def paths(self, root: Path, fact: str, days: Iterable[date]) -> list[Path]:
-        """The partition files of `fact` for those of `days` that have one."""
-        return [partition_path(root, STAR, fact, day) for day in days if day in self.facts[fact]]
 
 
 @dataclass(frozen=True)
@@ -280,8 +87,11 @@ class Lake:
         self._connection.execute("SET GLOBAL TimeZone = 'UTC'")  # TIMESTAMPTZ results come back in UTC
         self._lock = threading.Lock()  # the cache and the data version
         self._refresh_lock = threading.Lock()  # one refresher at a time; queries never take it once built
+        self._manifests = ManifestIndex(self.root)
+        self._bad: dict[FileKey, str] = {}  # files a whole read failed on (their footer read)
         self._files: LakeFiles | None = None  # what the committed serving tables were computed from
-        self._fingerprint: tuple[int, ...] | None = None
+        self._views: dict[str, str] = {}  # the committed views' SQL
+        self._fingerprint: tuple[Any, ...] | None = None
         self._version: int | None = None  # bumped after each refresh commits; None until the first build
         self._cache: OrderedDict[tuple[Any, ...], _CacheEntry] = OrderedDict()
 
@@ -292,43 +102,83 @@ class Lake:
         return self.refresh()
 
     def refresh(self) -> bool:
-        """Bring views and serving tables up to the lake's files; whether anything changed."""
+        """Bring views and serving tables up to the published files; whether anything changed."""
         with self._refresh_lock:
             return self._refresh_locked()
 
     def _refresh_locked(self) -> bool:
         started = time.perf_counter()
         fingerprint = lake_fingerprint(self.root)  # before listing: a later change moves it again
-        files, before = LakeFiles.scan(self.root), self._files
+        before = self._files
+        files = self._scan(before)
         if files == before:
             self._fingerprint = fingerprint
             return False
+        try:
+            days, rows = self._commit(files, before)
+        except duckdb.Error:
+            if not self._probe_new_facts(files, before):
+                raise
+            files = files.without(self._bad)
+            days, rows = self._commit(files, before)
+        self._files, self._fingerprint = files, fingerprint
+        self._publish()
+        self._log_refresh("full" if before is None else "incremental", days, rows, time.perf_counter() - started)
+        if files.unreadable != (before.unreadable if before else ()):
+            logger.warning("unreadable lake files left out", extra={
+                "unreadable": [bad.as_dict() for bad in files.unreadable]})
+        return True
+
+    def _scan(self, before: LakeFiles | None) -> LakeFiles:
+        """The published files, less those that cannot be read (dimension files that changed are read whole)."""
+        files = LakeFiles.scan(self.root, self._manifests, self._bad, before)
+        for _, key in files.new_dimensions(before):
+            self._probe(key)
+        return files.without(self._bad)
+
+    def _probe(self, key: FileKey) -> bool:
+        """Read one file whole on its own cursor; remember it as bad when that fails. Whether it did."""
+        cursor = self._connection.cursor()
+        try:
+            cursor.sql(probe_sql(self.root / key[0])).to_arrow_table()
+            return False
+        except duckdb.Error as exc:
+            self._bad[key] = f"read failed: {short_reason(exc)}"
+            return True
+        finally:
+            cursor.close()
+
+    def _probe_new_facts(self, files: LakeFiles, before: LakeFiles | None) -> bool:
+        """After a failed refresh: read each fact file it added whole; whether one of them failed."""
+        served = {fact for table in serving_tables() for fact in table.facts}
+        failed = [self._probe(day_file.key) for _, day_file in files.new_files(before, served)]
+        return any(failed)
+
+    def _commit(self, files: LakeFiles, before: LakeFiles | None) -> tuple[list[date], dict[str, int]]:
+        views = self._view_statements(files)
         cursor = self._connection.cursor()
         try:  # closing the cursor rolls back a transaction that did not commit
             cursor.begin()
+            self._create_views(cursor, views)
             days, rows = self._apply(cursor, files, before)
             self._before_commit()
             cursor.commit()
         finally:
             cursor.close()
-        self._files, self._fingerprint = files, fingerprint
-        self._publish()
-        self._log_refresh("full" if before is None else "incremental", days, rows, time.perf_counter() - started)
-        return True
+        self._views = views
+        return days, rows
 
     def _log_refresh(self, mode: str, days: list[date], rows: dict[str, int], seconds: float) -> None:
         logger.info("serving tables refreshed", extra={
-            "lake_root": str(self.root), "mode": mode, "days_refreshed": len(days),
+            "mode": mode, "days_refreshed": len(days),
             "first_day": days[0].isoformat() if days else None, "last_day": days[-1].isoformat() if days else None,
             "rows": rows, "seconds": round(seconds, 3),
         })
 
     def _apply(self, cursor: duckdb.DuckDBPyConnection, files: LakeFiles,
                before: LakeFiles | None) -> tuple[list[date], dict[str, int]]:
-        """Views and serving tables for `files` (in the caller's transaction): the business days recomputed and the
-        rows inserted per table."""
-        if before is None or files.view_shape() != before.view_shape():
-            self._create_views(cursor)
+        """Serving tables for `files` (in the caller's transaction): the source days recomputed and the rows
+        inserted per table."""
         days: set[date] = set()
         rows = {}
         for table in serving_tables():
@@ -341,17 +191,22 @@ class Lake:
             days.update(table_days)
         return sorted(days), rows
 
-    def _create_views(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def _view_statements(self, files: LakeFiles) -> dict[str, str]:
+        """The SQL of every view over `files`, by view name."""
         facts = fact_schemas()
-        statements = [
-            *(f"CREATE OR REPLACE VIEW {name} AS {fact_view_sql(self.root, name, schema)}"
-              for name, schema in facts.items()),
-            *(f"CREATE OR REPLACE VIEW {name} AS {dimension_view_sql(self.root, name, schema)}"
-              for name, schema in schemas.DIMENSIONS.items()),
-            f"CREATE OR REPLACE VIEW fact_sales_all AS {sales_all_sql({f: f for f in SALES_FACTS if f in facts})}",
-        ]
-        for statement in statements:
-            cursor.execute(statement)
+        return {
+            **{name: fact_files_sql(files.paths(self.root, name), schema) for name, schema in facts.items()},
+            **{name: dimension_sql(files.dimension_file(self.root, name), schema)
+               for name, schema in schemas.DIMENSIONS.items()},
+            "fact_sales_all": sales_all_sql({f: f for f in SALES_FACTS if f in facts}),
+        }
+
+    def _create_views(self, cursor: duckdb.DuckDBPyConnection, views: dict[str, str]) -> None:
+        """(Re)create the views whose SQL differs from the committed ones (binding a view over a year of files
+        costs milliseconds, so a one-day refresh redoes only the views of the facts that changed)."""
+        for name, sql in views.items():
+            if self._views.get(name) != sql:
+                cursor.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def _build(self, cursor: duckdb.DuckDBPyConnection, table: ServingTable) -> int:
         """Replace `table` with its rows over the fact views; the row count."""
@@ -361,8 +216,8 @@ class Lake:
 
     def _refresh_days(self, cursor: duckdb.DuckDBPyConnection, table: ServingTable, files: LakeFiles,
                       days: list[date]) -> int:
-        """Replace `table`'s rows of `days` with those computed from the days' files; the rows inserted."""
-        cursor.execute(f"DELETE FROM {table.name} WHERE list_contains($days, date)", {"days": days})
+        """Replace `table`'s rows from the files of source `days` with those of the days' files now; rows inserted."""
+        cursor.execute(f"DELETE FROM {table.name} WHERE list_contains($days, source_day)", {"days": days})
         facts = fact_schemas()
         sql = table.select({fact: f"({fact_files_sql(files.paths(self.root, fact, days), facts[fact])})"
                             for fact in table.facts})
@@ -387,10 +242,15 @@ class Lake:
         return self._version
 
     def loaded_days(self, fact: str) -> list[date]:
-        """Business days with a partition of `fact` in the files the serving tables were built from (no new scan)."""
+        """Business days with a readable published file of `fact` in what the serving tables were built from."""
         self._data_version()
         assert self._files is not None
         return sorted(self._files.facts[fact])
+
+    def unreadable(self) -> list[Unreadable]:
+        """The files the last refresh left out as unreadable (none before the first one; never waits for it)."""
+        files = self._files
+        return list(files.unreadable) if files is not None else []
 
     def query(self, sql: str, params: dict[str, Any] | None = None, *, cached: bool = True) -> pl.DataFrame:
         """Run parameterised `sql` on a fresh cursor; answers are cached for the TTL within one data version."""

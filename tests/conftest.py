@@ -12,10 +12,10 @@ import pytest
 
 from etl.settings import Settings, load_settings, reset_settings_cache
 from odoorpc_connector import reset_pool
+from tests.support.demo_days import DEMO_DAYS
 from tests.support.processes import PYTHON, ChildProcess, isolated_env, running
 
 os.environ["NKDASH_IGNORE_DOTENV"] = "1"
-DEMO_DAYS = 6
 DEMO_SEED = 42
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import polars as pl
 
 from etl.catalog import INVOICE_SALES
-from etl.extract.invoice_sales import CUSTOMER_MOVE_TYPES, LINE_MODEL, MOVE_MODEL, POS_LINK, POSTED
+from etl.extract.invoice_sales import LINE_MODEL, MOVE_MODEL, POS_LINK, POSTED
 from etl.raw_records import models_rows
 from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, first_reason, split_valid
 from etl.transform.validation import (

@@ -92,7 +92,7 @@ def test_a_corrupt_dimension_file_is_rebuilt_by_the_next_refresh(demo_odoo17: De
 def test_a_failed_dimension_refresh_is_recorded_and_never_fails_a_day(demo_odoo17: DemoOdoo, tmp_path: Path) -> None:
     from etl.pipelines.runs import run_days
     from etl.status import read_status
-    from tests.etl.test_pos_pipeline import demo_days
+    from tests.support.demo_days import demo_days
     from tests.support.demo_control import faults
 
     settings = demo_odoo17.settings(tmp_path)

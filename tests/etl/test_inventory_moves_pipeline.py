@@ -21,8 +21,9 @@ from etl.pipelines.runs import nightly_days, run_days
 from etl.reconcile.inventory_moves import on_hand_variance, reconcile_inventory_day
 from etl.status import read_status
 from odoorpc_connector import OdooClient
-from tests.conftest import DEMO_DAYS, DemoOdoo
-from tests.etl.test_pos_pipeline import demo_days, fast_client
+from tests.conftest import DemoOdoo
+from tests.support.demo_days import DEMO_DAYS
+from tests.support.demo_days import demo_days, fast_client
 from tests.support.demo_control import faults
 from tests.support.lake import fact
 

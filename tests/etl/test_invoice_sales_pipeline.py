@@ -6,29 +6,20 @@ day's posted customer invoices and credit notes not created from POS orders, wit
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from etl.dates import business_yesterday
 from etl.pipelines.runs import nightly_days, run_days
 from etl.reconcile.invoice_sales import reconcile_invoice_sales_day
 from odoorpc_connector import OdooClient
-from tests.conftest import DEMO_DAYS, DemoOdoo
+from tests.conftest import DemoOdoo
+from tests.support.demo_days import demo_days, fast_client
 from tests.support.lake import fact
 
 DATASET = "invoice_sales"
 FACT = "fact_invoice_sales"
-
-
-def demo_days(settings) -> list[date]:
-    last = business_yesterday(settings.business_timezone)
-    return [last - timedelta(days=n) for n in reversed(range(DEMO_DAYS))]
-
-
-def fast_client(settings) -> OdooClient:
-    return OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
 
 
 def customer_invoices(client: OdooClient, days: list[date], *extra: tuple) -> list[dict]:

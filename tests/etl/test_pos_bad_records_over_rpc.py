@@ -3,8 +3,6 @@ quarantined with a reason and counted, or kept once and counted, never silently 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
@@ -15,7 +13,7 @@ from etl.published import read_published
 from etl.transform import pos_order_lines as rules
 from odoorpc_connector import OdooClient
 from tests.conftest import DemoOdoo
-from tests.etl.test_pos_pipeline import demo_days
+from tests.support.demo_days import demo_days
 from tests.support.demo_control import bad_records_report, faults
 from tests.support.lake import fact
 

@@ -6,33 +6,23 @@ paid/done/invoiced pos.order (±1 per order), with exact order and line counts.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from etl import io_parquet
-from etl.dates import business_yesterday
 from etl.day_manifest import read_manifest
 from etl.pipelines.runs import run_days
 from etl.status import read_status
 from etl.reconcile.pos_order_lines import reconcile_pos_day
 from odoorpc_connector import OdooAccessError, OdooAuthError, OdooClient
-from tests.conftest import DEMO_DAYS, DemoOdoo
+from tests.conftest import DemoOdoo
+from tests.support.demo_days import demo_days, fast_client
 from tests.support.demo_control import faults
 from tests.support.lake import fact
 
 DATASET = "pos_order_lines"
-
-
-def demo_days(settings, count: int = DEMO_DAYS) -> list[date]:
-    last = business_yesterday(settings.business_timezone)
-    return [last - timedelta(days=n) for n in reversed(range(count))]
-
-
-def fast_client(settings) -> OdooClient:
-    return OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
 
 
 def test_client_detects_version_fields(demo_odoo: DemoOdoo, tmp_path: Path) -> None:

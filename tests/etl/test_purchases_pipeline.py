@@ -19,7 +19,7 @@ from etl.reconcile.purchases import reconcile_purchases_day
 from etl.status import read_status
 from odoorpc_connector import OdooClient
 from tests.conftest import DemoOdoo
-from tests.etl.test_pos_pipeline import demo_days, fast_client  # the demo's days, a client that retries fast
+from tests.support.demo_days import demo_days, fast_client
 from tests.support.lake import fact
 from tests.support.processes import PROJECT_ROOT, PYTHON, isolated_env
 

@@ -22,7 +22,8 @@ from etl.pipelines.runs import run_days
 from etl.published import published_path, read_published
 from etl.reconcile.stock_quants import reconcile_stock_quants_day
 from odoorpc_connector import OdooClient
-from tests.conftest import DEMO_DAYS, DemoOdoo
+from tests.conftest import DemoOdoo
+from tests.support.demo_days import DEMO_DAYS
 from tests.etl.test_operator_scripts import run
 from tests.support.lake import fact
 from tests.support.processes import isolated_env

@@ -9,9 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from benchmarks.lake_generator import SMALL_LAKE
+from benchmarks.lake_generator import SMALL_LAKE, publish_day
 from etl import schemas
-from etl.io_parquet import STAR, partition_path, write_parquet_atomic
 from services import sales_metrics
 from services.duckdb_connector import Lake
 from services.sales_metrics import SalesFilters
@@ -106,8 +105,8 @@ def _one_order_lake(root: Path, order_ts: datetime, business_day: date) -> None:
         "date": business_day, "order_ts": order_ts, "order_id": 1, "store_id": 1, "line_id": 1, "product_id": 1,
         "quantity": 1.0, "revenue": 11100.0, "revenue_excl_tax": 10000.0, "tax_amount": 1100.0, "is_refund": False,
     }
-    frame = pl.DataFrame([line], schema=schemas.FACT_SALES)
-    write_parquet_atomic(frame, partition_path(root, STAR, "fact_sales", business_day))
+    publish_day(root, business_day, {"fact_sales": pl.DataFrame([line], schema=schemas.FACT_SALES),
+                                     "fact_payments": pl.DataFrame(schema=schemas.FACT_PAYMENTS)})
 
 
 def test_heatmap_uses_the_business_timezone(tmp_path: Path) -> None:

@@ -1,9 +1,8 @@
-"""Serving tables refreshed per changed day: equal to a full build, invisible to readers until committed, and applied
-by the background refresher."""
+"""Serving tables refreshed per published day: equal to a full build, by source file (a re-run's rows replace the old
+file's rows whatever their `date`), invisible to readers until committed, and applied by the background refresher."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,24 +14,17 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from benchmarks.lake_generator import SMALL_LAKE
-from etl.io_parquet import STAR, dimension_path, partition_path, write_parquet_atomic
-from etl.status import RunRecord, record_run
+from benchmarks.lake_generator import SMALL_LAKE, publish_day
+from etl.day_manifest import drop_day
+from etl.io_parquet import dimension_path, write_parquet_atomic
 from services import sales_metrics
 from services.duckdb_connector import Lake, LakeRefresher
 from services.sales_metrics import SalesFilters
+from tests.services.conftest import published, republish
 
 RELOADED = date(2024, 1, 15)
 WHOLE_LAKE = SalesFilters(SMALL_LAKE.start, SMALL_LAKE.end + timedelta(days=1))
 WAIT_SECONDS = 30  # a bound against hanging, never a speed expectation
-
-
-@pytest.fixture
-def root(small_lake_root: Path, tmp_path: Path) -> Path:
-    """A private copy of the small lake that a test may change."""
-    copy = tmp_path / "lake"
-    shutil.copytree(small_lake_root, copy)
-    return copy
 
 
 @pytest.fixture
@@ -49,15 +41,13 @@ def open_lake(root: Path) -> Iterator[Callable[..., Lake]]:
         lake.close()
 
 
-def _rewrite_day(root: Path, fact: str, day: date, change: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
-    """Reload `day` of `fact` as the ETL does: a new file renamed over the old one."""
-    path = partition_path(root, STAR, fact, day)
-    write_parquet_atomic(change(pl.read_parquet(path)), path)
-
-
-def _even_orders(frame: pl.DataFrame) -> pl.DataFrame:
+def _even_orders(_fact: str, frame: pl.DataFrame) -> pl.DataFrame:
     """A day's lines or payments reloaded with half of its orders."""
     return frame.filter(pl.col("order_id") % 2 == 0)
+
+
+def _double_revenue(fact: str, frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(revenue=pl.col("revenue") * 2) if fact == "fact_sales" else frame
 
 
 def _daily(lake: Lake) -> pl.DataFrame:
@@ -80,24 +70,22 @@ def _assert_equals_a_full_build(lake: Lake, root: Path) -> None:
 def test_reloading_a_day_changes_that_day_only(root: Path, open_lake: Callable[..., Lake]) -> None:
     lake = open_lake()
     before = _daily(lake)
-    for fact in ("fact_sales", "fact_payments"):
-        _rewrite_day(root, fact, RELOADED, _even_orders)
+    republish(root, RELOADED, _even_orders)
     assert lake.refresh() is True
     after = _daily(lake)
     changed = pl.col("date") == RELOADED
     assert_frame_equal(after.filter(~changed), before.filter(~changed))
-    expected = pl.read_parquet(partition_path(root, STAR, "fact_sales", RELOADED))
+    expected = published(root, "fact_sales", RELOADED)
     assert after.filter(changed)["revenue"].item() == pytest.approx(expected["revenue"].sum())
     assert after.filter(changed)["revenue"].item() != pytest.approx(before.filter(changed)["revenue"].item())
     _assert_equals_a_full_build(lake, root)
 
 
-def test_a_deleted_partition_removes_its_rows(root: Path, open_lake: Callable[..., Lake]) -> None:
+def test_a_dropped_day_removes_its_rows(root: Path, open_lake: Callable[..., Lake]) -> None:
     lake = open_lake()
     day = SalesFilters(RELOADED, RELOADED)
     assert sales_metrics.kpi_comparison(lake, day)["orders"].value > 0
-    partition_path(root, STAR, "fact_sales", RELOADED).unlink()
-    partition_path(root, STAR, "fact_payments", RELOADED).unlink()
+    assert drop_day(root, "pos_order_lines", RELOADED) is not None
     assert lake.refresh() is True
     assert sales_metrics.kpi_comparison(lake, day)["orders"].value == 0
     assert sales_metrics.payment_mix(lake, day).is_empty()
@@ -114,10 +102,9 @@ def test_a_new_day_appears(root: Path, open_lake: Callable[..., Lake]) -> None:
     new_day = SMALL_LAKE.end + timedelta(days=1)
     day = SalesFilters(new_day, new_day)
     assert sales_metrics.kpi_comparison(lake, day)["revenue"].value == 0
-    source = pl.read_parquet(partition_path(root, STAR, "fact_sales", SMALL_LAKE.end))
-    target = partition_path(root, STAR, "fact_sales", new_day)
-    target.parent.mkdir(parents=True)
-    write_parquet_atomic(_as_next_day(source), target)
+    source = published(root, "fact_sales", SMALL_LAKE.end)
+    publish_day(root, new_day, {"fact_sales": _as_next_day(source),
+                                "fact_payments": _as_next_day(published(root, "fact_payments", SMALL_LAKE.end))})
     assert lake.refresh() is True
     assert sales_metrics.kpi_comparison(lake, day)["revenue"].value == pytest.approx(source["revenue"].sum())
     _assert_equals_a_full_build(lake, root)
@@ -142,16 +129,42 @@ def test_a_dimension_change_reaches_cached_answers(root: Path, open_lake: Callab
 
 
 def test_a_failed_refresh_leaves_the_committed_tables(root: Path, open_lake: Callable[..., Lake]) -> None:
-    lake = open_lake()
+    failing = threading.Event()
+
+    def fail_when_set() -> None:
+        if failing.is_set():
+            raise RuntimeError("refresh interrupted before commit")
+
+    lake = open_lake(before_commit=fail_when_set)
     before = _daily(lake)
-    path = partition_path(root, STAR, "fact_sales", RELOADED)
-    good = path.read_bytes()
-    path.write_bytes(b"not parquet")
-    with pytest.raises(Exception):
+    republish(root, RELOADED, _even_orders)
+    failing.set()
+    with pytest.raises(RuntimeError):
         lake.refresh()
     assert_frame_equal(_daily(lake), before)
-    path.write_bytes(good)
+    failing.clear()
     assert lake.refresh() is True
+    _assert_equals_a_full_build(lake, root)
+
+
+def test_a_rerun_removes_rows_of_the_old_file_dated_another_day(root: Path,
+                                                               open_lake: Callable[..., Lake]) -> None:
+    """A day's file held a line mis-dated to the next day; the re-run without it removes it from serving."""
+    misdated = RELOADED + timedelta(days=1)
+
+    def stray(_fact: str, frame: pl.DataFrame) -> pl.DataFrame:
+        return pl.concat([frame, frame.head(1).with_columns(date=pl.lit(misdated), order_id=pl.lit(10**9, pl.Int64))])
+
+    republish(root, RELOADED, stray)
+    lake = open_lake()
+    next_day = SalesFilters(misdated, misdated)
+    with_stray = sales_metrics.kpi_comparison(lake, next_day)["orders"].value
+    republish(root, RELOADED, lambda _, frame: frame.filter(pl.col("order_id") != 10**9))  # the re-run, no stray
+    assert lake.refresh() is True
+    assert sales_metrics.kpi_comparison(lake, next_day)["orders"].value == with_stray - 1
+    assert lake.scalar("SELECT count(*) FROM sales_lines WHERE order_id = $id", {"id": 10**9}) == 0
+    assert lake.scalar("SELECT count(*) FROM payments_daily WHERE date = $d AND source_day = $s",
+                       {"d": misdated, "s": RELOADED}) == 0
     _assert_equals_a_full_build(lake, root)
 
 
@@ -173,7 +186,7 @@ def test_a_query_during_a_refresh_reads_the_last_committed_tables(root: Path,
     lake = open_lake(before_commit=gate)
     day = SalesFilters(RELOADED, RELOADED)
     before = sales_metrics.sales_page(lake, day)
-    _rewrite_day(root, "fact_sales", RELOADED, lambda frame: frame.with_columns(revenue=pl.col("revenue") * 2))
+    republish(root, RELOADED, _double_revenue)
     gate.armed.set()
     with ThreadPoolExecutor(max_workers=1) as pool:
         refreshing = pool.submit(lake.refresh)
@@ -204,8 +217,7 @@ def test_the_background_refresher_applies_an_etl_run_and_stops(root: Path, open_
     before = sales_metrics.kpi_comparison(lake, day)["revenue"].value
     refresher = LakeRefresher(lambda: lake, interval_seconds=0.01).start()
     try:
-        _rewrite_day(root, "fact_sales", RELOADED, lambda frame: frame.with_columns(revenue=pl.col("revenue") * 2))
-        record_run(root, RunRecord("pos_order_lines", RELOADED.isoformat(), True, 1, 1, 0, 0.1, []))
+        republish(root, RELOADED, _double_revenue)
         assert _wait_until(
             lambda: sales_metrics.kpi_comparison(lake, day)["revenue"].value == pytest.approx(2 * before)
         )

@@ -1,0 +1,69 @@
+"""Do Celery workers answer? A broadcast ping through the broker, for health (DESIGN §6).
+
+A worker that died, hangs in its consumer or lost the broker stops answering, while Redis itself may be fine; the ping
+tells the two apart. A minimal Celery app is made for the ping (importing `etl_tasks` would load the ETL and Odoo
+client), and the answer is cached per process for `CACHE_SECONDS`, so `/health` polled often costs at most one ping
+wait every few seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from celery import Celery
+
+from etl.settings import Settings
+
+PING_TIMEOUT_SECONDS = 1.0
+CACHE_SECONDS = 15.0
+# The ping gives up instead of Celery's reconnect loop when the broker does not answer.
+_BROKER_OPTIONS = {"max_retries": 0, "socket_timeout": PING_TIMEOUT_SECONDS,
+                   "socket_connect_timeout": PING_TIMEOUT_SECONDS}
+
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_cache_lock = threading.Lock()
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def ping_workers(broker_url: str, timeout: float = PING_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """Ask every worker consuming through `broker_url` to answer within `timeout` (uncached).
+
+    `{"ok": bool, "workers": [hostname, ...], "checked_at": iso}`, plus `error` (an exception type, never a URL)
+    when the broker could not be asked.
+    """
+    app = Celery("nkdash-health", broker=broker_url, set_as_current=False)
+    app.conf.update(broker_connection_retry=False, broker_connection_timeout=timeout,
+                    broker_transport_options=_BROKER_OPTIONS)
+    try:
+        replies = app.control.inspect(timeout=timeout).ping() or {}
+    except Exception as exc:  # noqa: BLE001 - any broker failure means "no worker could be asked"
+        return {"ok": False, "workers": [], "checked_at": _utc_now(), "error": type(exc).__name__}
+    finally:
+        app.close()
+    workers = sorted(replies)
+    return {"ok": bool(workers), "workers": workers, "checked_at": _utc_now()}
+
+
+def worker_report(settings: Settings) -> dict[str, Any]:
+    """`ping_workers` for the configured broker, cached for `CACHE_SECONDS` in this process."""
+    key = settings.redis_url
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+    report = ping_workers(settings.redis_url)
+    with _cache_lock:
+        _cache[key] = (time.monotonic() + CACHE_SECONDS, report)
+    return report
+
+
+def forget_worker_reports() -> None:
+    """Drop the cached answers (tests; a process that just started or stopped workers)."""
+    with _cache_lock:
+        _cache.clear()
