@@ -157,7 +157,8 @@ def count(value: Any) -> int:
 class Tally:
     """What a command did, for its closing summary line and exit code."""
 
-    action: str  # loaded | dropped | checked
+    action: str  # loaded | dropped | checked | refreshed
+    unit: str = "day(s)"
     days: int = 0
     rows: int = 0
     quarantined: int = 0
@@ -173,7 +174,7 @@ class Tally:
         self.failures[key] = why
 
     def summary(self) -> str:
-        return (f"done: {self.days} day(s) {self.action}, {len(self.failures)} failed; {self.rows} rows, "
+        return (f"done: {self.days} {self.unit} {self.action}, {len(self.failures)} failed; {self.rows} rows, "
                 f"{self.quarantined} quarantined, {time.monotonic() - self.started:.1f}s")
 
     def finish(self, extra: str = "") -> int:

@@ -69,13 +69,16 @@ def _existing(root: str, name: str) -> pl.DataFrame | None:
     return schemas.conform(frame, schemas.DIMENSIONS[name])
 
 
-def _targets(targets: Iterable[str] | None) -> list[DimensionSpec]:
+def resolve_dimensions(targets: list[str] | tuple[str, ...] | None) -> list[DimensionSpec]:
+    """The dimensions named by `targets` (`products` or `dim_products`), every one when None; ValueError for unknown
+    names."""
     if not targets:
         return list(DIMENSION_SPECS.values())
     names = [t if t.startswith("dim_") else f"dim_{t}" for t in targets]
-    unknown = [n for n in names if n not in DIMENSION_SPECS]
+    unknown = [target for target, name in zip(targets, names) if name not in DIMENSION_SPECS]
     if unknown:
-        raise ValueError(f"unknown dimensions {unknown}; known: {sorted(DIMENSION_SPECS)}")
+        raise ValueError(f"unknown dimension(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(name.removeprefix('dim_') for name in DIMENSION_SPECS)}")
     return [DIMENSION_SPECS[n] for n in names]
 
 
@@ -138,7 +141,7 @@ def _refresh(client: OdooClient, settings: Settings, targets: Iterable[str] | No
     brand = brand_field(client, settings.require_odoo())
     summary: dict[str, Any] = {}
     categories: pl.DataFrame | None = None  # refreshed before dim_products in the same run: no re-read
-    for spec in _targets(targets):
+    for spec in resolve_dimensions(targets):
         started = time.monotonic()
         model = brand_model(client, brand) if spec.name == "dim_brands" else spec.model
         if model is None or (spec.optional and not client.model_exists(model)):

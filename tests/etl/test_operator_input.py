@@ -193,3 +193,15 @@ def test_send_queues_the_range_task_or_says_the_broker_did_not_take_it(tmp_path:
                "--date", iso(-1))
     assert down.returncode == 1 and "broker did not take the task" in down.stderr, down.stderr
     assert "Traceback" not in down.stderr
+
+
+def test_force_refresh_dimensions_refreshes_the_named_ones_and_refuses_unknown(demo_odoo17: DemoOdoo,
+                                                                              tmp_path: Path) -> None:
+    env = isolated_env(**demo_odoo17.env(tmp_path, ETL_LOCK_BACKEND="file"))
+    unknown = run(env, "-m", "scripts.force_refresh_dimensions", "--targets", "planets")
+    assert unknown.returncode == 2 and "unknown dimension(s) planets" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    done = run(env, "-m", "scripts.force_refresh_dimensions", "--targets", "stores", "products", "--detect-deleted")
+    assert done.returncode == 0, done.stderr
+    assert "dim_stores" in done.stdout and "dim_products" in done.stdout and "0 deleted" in done.stdout
+    assert "done: 2 dimension(s) refreshed, 0 failed" in done.stderr
