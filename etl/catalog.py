@@ -16,6 +16,10 @@ from etl.day_manifest import table_key
 from etl.io_parquet import CLEAN, QUARANTINE, RAW, STAR
 
 
+ODOO_SOURCE = "odoo"
+LAKE_SOURCE = "lake"  # derived datasets (profit): their extract reads published facts, never Odoo
+
+
 @dataclass(frozen=True)
 class StepTasks:
     """The DESIGN §3 names of a dataset's four step tasks (historical names, so not derived from the dataset)."""
@@ -45,6 +49,11 @@ class DatasetInfo:
     refreshes_dimensions_first: bool = False
     detects_late_changes: bool = True
     known_dimensions: dict[str, str] = field(default_factory=dict)
+    source: str = ODOO_SOURCE  # where a day is read from: Odoo over RPC, or the lake's own published facts
+
+    @property
+    def reads_odoo(self) -> bool:
+        return self.source == ODOO_SOURCE
 
     def table_keys(self) -> list[str]:
         """Every table a day of this dataset publishes, as manifest keys (`<layer>/<table>`)."""
@@ -122,8 +131,27 @@ STOCK_QUANTS = DatasetInfo(
     known_dimensions={"product_id": "dim_products"},
 )
 
+PROFIT = DatasetInfo(
+    name="profit",
+    title="Profit",
+    fact_tables={"fact_product_cost_events": schemas.FACT_PRODUCT_COST_EVENTS,
+                 "fact_sales_lines_profit": schemas.FACT_SALES_LINES_PROFIT,
+                 "agg_profit_daily": schemas.AGG_PROFIT_DAILY,
+                 "agg_profit_daily_by_product": schemas.AGG_PROFIT_DAILY_BY_PRODUCT},
+    clean_tables=("profit_sales_lines", "profit_cost_events"),
+    pipeline_task="daily_profit_pipeline",
+    beat_time=time(2, 20),
+    # DESIGN §3 names no profit step tasks: these follow the other datasets' pattern.
+    steps=StepTasks("extract_profit", "save_raw_profit", "clean_profit", "update_profit_star_schema"),
+    aliases=("profit",),
+    # no Odoo source to fingerprint: its spec's stale_days (inputs republished since) finds the days to rebuild
+    source=LAKE_SOURCE,  # built from the published POS, invoice and purchase facts (and dim_products)
+)
+
 CATALOG: dict[str, DatasetInfo] = {
-    info.name: info for info in (POS_ORDER_LINES, INVOICE_SALES, INVENTORY_MOVES, PURCHASES, STOCK_QUANTS)
+    info.name: info
+    for info in (POS_ORDER_LINES, INVOICE_SALES, INVENTORY_MOVES, PURCHASES, STOCK_QUANTS,
+                 PROFIT)  # last: a range runs it after its inputs
 }
 
 # `--targets` words used by the operator scripts (the runbook's names) → dataset names.

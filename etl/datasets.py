@@ -9,42 +9,52 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from etl.catalog import CATALOG, INVENTORY_MOVES, INVOICE_SALES, POS_ORDER_LINES, PURCHASES, STOCK_QUANTS, DatasetInfo
+from etl.catalog import (
+    CATALOG, INVENTORY_MOVES, INVOICE_SALES, POS_ORDER_LINES, PROFIT, PURCHASES, STOCK_QUANTS, DatasetInfo,
+)
 from etl.extract import inventory_moves as moves_extract
 from etl.extract import invoice_sales as invoice_extract
 from etl.extract import pos_order_lines as pos_extract
 from etl.extract import purchases as purchases_extract
+from etl.extract.profit import days_with_newer_inputs, extract_profit_day
 from etl.extract.records import Extraction
 from etl.extract.stock_quants import extract_stock_quants_day
 from etl.load.inventory_moves import inventory_moves_facts
 from etl.load.invoice_sales import invoice_sales_facts
 from etl.load.pos_order_lines import pos_facts
+from etl.load.profit import profit_facts
 from etl.load.purchases import purchases_facts
 from etl.load.stock_quants import stock_quants_facts
 from etl.reconcile import Reconciler
 from etl.reconcile.inventory_moves import reconcile_inventory_day
 from etl.reconcile.invoice_sales import reconcile_invoice_sales_day
 from etl.reconcile.pos_order_lines import reconcile_pos_day
+from etl.reconcile.profit import reconcile_profit_day
 from etl.reconcile.purchases import reconcile_purchases_day
 from etl.reconcile.stock_quants import reconcile_stock_quants_day
 from etl.transform.inventory_moves import clean_inventory_moves
 from etl.transform.invoice_sales import clean_invoice_sales
 from etl.transform.pos_order_lines import clean_pos_lines
+from etl.transform.profit import clean_profit
 from etl.transform.purchases import clean_purchases
 from etl.transform.quarantine import CleanContext, CleanResult
 from etl.transform.stock_quants import clean_stock_quants
 from odoorpc_connector import Domain, OdooClient
 
-Extractor = Callable[[OdooClient, date, ZoneInfo], Extraction]
+# (source, business day, business timezone) -> records; the source is an OdooClient, or the lake root for datasets
+# the catalogue marks as derived from the lake.
+Extractor = Callable[[Any, date, ZoneInfo], Extraction]
 # The Odoo records a business day is built from, per model: what per-day change detection fingerprints.
 SourceDomains = Callable[[date, ZoneInfo], dict[str, Domain]]
 Cleaner = Callable[[pl.LazyFrame, CleanContext], CleanResult]
 Loader = Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]  # clean tables -> fact frames
+# For lake-derived datasets: which of the given published days were built from inputs since republished.
+StaleDays = Callable[[str, list[date]], list[date]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class DatasetSpec:
     clean: Cleaner
     load: Loader
     reconcile: Reconciler  # the dataset's figures of a day, Odoo beside lake (scripts/validate_<dataset>.py)
+    stale_days: StaleDays | None = None  # late-change detection of a lake-derived dataset (no Odoo fingerprint)
 
     @property
     def name(self) -> str:
@@ -76,6 +87,8 @@ DATASETS: dict[str, DatasetSpec] = {
                     clean_purchases, purchases_facts, reconcile_purchases_day),
         DatasetSpec(STOCK_QUANTS, extract_stock_quants_day, None, clean_stock_quants, stock_quants_facts,
                     reconcile_stock_quants_day),
+        DatasetSpec(PROFIT, extract_profit_day, None, clean_profit, profit_facts, reconcile_profit_day,
+                    stale_days=days_with_newer_inputs),
     )
 }
 assert set(DATASETS) == set(CATALOG), "every catalogued dataset needs a spec"

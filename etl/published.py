@@ -16,6 +16,13 @@ from etl.catalog import table_dataset
 from etl.day_manifest import read_manifest, table_key
 
 
+class InputsNotPublished(RuntimeError):
+    """A day of a lake-derived dataset cannot be built yet: a table it reads is not published for that day.
+
+    A retry-later condition (the inputs' own runs publish them), never an empty or partial day.
+    """
+
+
 def published_path(root: str | os.PathLike[str], layer: str, table: str, day: date) -> Path | None:
     """The file of `table` in `layer` for `day` that is published now, or None when the day is not loaded."""
     manifest = read_manifest(root, table_dataset(layer, table), day)

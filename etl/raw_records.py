@@ -51,10 +51,15 @@ def records_frame(model: str, records: list[dict[str, Any]], field_types: dict[s
 
 
 def raw_frame(
-    records: dict[str, list[dict[str, Any]]], field_types: dict[str, dict[str, str]]
+    records: dict[str, list[dict[str, Any]] | pl.DataFrame], field_types: dict[str, dict[str, str]]
 ) -> pl.DataFrame:
-    """Several models' records stacked into one raw frame (columns are the union; `_model` tells them apart)."""
-    frames = [records_frame(model, rows, field_types[model]) for model, rows in records.items()]
+    """Several models' records stacked into one raw frame (columns are the union; `_model` tells them apart).
+
+    A model given as a frame (a dataset derived from the lake reads typed tables, not Odoo records) is kept as it
+    is, with its `_model`; `field_types` is only needed for the models given as records.
+    """
+    frames = [rows.select(pl.lit(model, pl.String).alias(MODEL_COLUMN), pl.all()) if isinstance(rows, pl.DataFrame)
+              else records_frame(model, rows, field_types[model]) for model, rows in records.items()]
     return pl.concat(frames, how="diagonal_relaxed")
 
 

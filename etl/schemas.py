@@ -138,6 +138,73 @@ FACT_STOCK_ON_HAND_SNAPSHOT = pl.Schema(
     }
 )
 
+# Profit (derived from the published facts, no Odoo call; see etl/transform/profit.py). Money in company currency,
+# tax excluded throughout, exact (never rounded).
+# One row per cost event: a non-bonus product line of a posted vendor bill (in_invoice; vendor refunds are not
+# events) whose invoice_date is effective_date; unit cost net of discount, excl. the line's taxes, per product UoM unit.
+FACT_PRODUCT_COST_EVENTS = pl.Schema(
+    {
+        "product_id": ID,
+        "effective_date": pl.Date,
+        "unit_cost_excl_tax": MONEY,
+        "move_id": ID,
+        "line_id": ID,
+        "vendor_id": ID,
+    }
+)
+
+# One row per sales line of fact_sales_all (POS order line, or product line of a non-POS customer invoice: order_id is
+# its move_id, store_id null), signed (refunds negative), with the product's unit cost as of the sale date.
+# cost_source: purchase (latest cost event on or before the date) | standard_price (dim_products) | missing (unit_cost,
+# cogs and gross_profit null). cogs = unit_cost × quantity; gross_profit = revenue_excl_tax − cogs.
+FACT_SALES_LINES_PROFIT = pl.Schema(
+    {
+        "date": pl.Date,
+        "channel": pl.String,
+        "order_id": ID,
+        "line_id": ID,
+        "product_id": ID,
+        "customer_id": ID,
+        "store_id": ID,
+        "quantity": QTY,
+        "revenue": MONEY,
+        "revenue_excl_tax": MONEY,
+        "unit_cost": MONEY,
+        "cost_source": pl.String,
+        "cogs": MONEY,
+        "gross_profit": MONEY,
+    }
+)
+
+# One row per business day and channel. revenue_excl_tax covers every line; cogs and gross_profit only the lines with
+# a known cost; margin_pct = gross_profit ÷ revenue_excl_tax of those lines × 100 (null when none);
+# cost_coverage_pct = their share of revenue_excl_tax × 100 (null when the revenue is 0).
+AGG_PROFIT_DAILY = pl.Schema(
+    {
+        "date": pl.Date,
+        "channel": pl.String,
+        "revenue_excl_tax": MONEY,
+        "cogs": MONEY,
+        "gross_profit": MONEY,
+        "margin_pct": pl.Float64,
+        "cost_coverage_pct": pl.Float64,
+    }
+)
+
+# One row per business day, channel and product (null product: lines without one). A product has one cost per day, so
+# cogs and gross_profit are null exactly when its cost is missing (then revenue_excl_tax is the uncosted revenue).
+AGG_PROFIT_DAILY_BY_PRODUCT = pl.Schema(
+    {
+        "date": pl.Date,
+        "channel": pl.String,
+        "product_id": ID,
+        "quantity": QTY,
+        "revenue_excl_tax": MONEY,
+        "cogs": MONEY,
+        "gross_profit": MONEY,
+    }
+)
+
 # `deleted`: the record no longer exists in Odoo (unlinked); its row stays so past facts keep their names.
 _DIM_COMMON = {"name": pl.String, "active": pl.Boolean, "write_date": UTC_TS, "deleted": pl.Boolean}
 

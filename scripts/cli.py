@@ -2,6 +2,7 @@
 progress bar, the closing summary and the exit codes.
 
     --date D | --start D [--end D]     business days (YYYY-MM-DD); --end defaults to --start
+                                       (--start-date/--end-date: the same, the runbook's spelling)
     --targets NAME ...                 datasets or their aliases (`pos`), see etl.catalog
 
 Exit codes: 0 all is well; 1 the work ran and some day failed or does not reconcile (or Odoo could not be reached,
@@ -21,7 +22,7 @@ from typing import IO, Any, NoReturn, Sequence
 from tqdm import tqdm
 
 from etl.catalog import resolve_datasets
-from etl.dates import business_today, business_yesterday, day_range, future_days
+from etl.dates import DayRangeError, business_yesterday, checked_days
 from etl.logs import configure_logging
 from etl.settings import Settings, SettingsError, get_settings
 from odoorpc_connector import OdooClient, OdooError, get_odoo_connection
@@ -51,8 +52,10 @@ def add_day_arguments(parser: argparse.ArgumentParser, default_note: str = "defa
     """`--date D | --start D [--end D]` (argparse refuses --date together with --start)."""
     days = parser.add_mutually_exclusive_group()
     days.add_argument("--date", type=iso_day, metavar="D", help=f"one business day ({default_note})")
-    days.add_argument("--start", type=iso_day, metavar="D", help="first business day of a range")
-    parser.add_argument("--end", type=iso_day, metavar="D", help="last business day of the range (default: --start)")
+    # --start-date/--end-date: the runbook's spelling (scripts/run_profit_etl.py)
+    days.add_argument("--start", "--start-date", type=iso_day, metavar="D", help="first business day of a range")
+    parser.add_argument("--end", "--end-date", type=iso_day, metavar="D",
+                        help="last business day of the range (default: --start)")
 
 
 def add_target_arguments(parser: argparse.ArgumentParser, default: Sequence[str] | None) -> None:
@@ -85,15 +88,11 @@ def select(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: 
     if require_days and args.date is None and args.start is None:
         parser.error("say which days: --date D or --start D --end D")
     start = args.date or args.start or business_yesterday(settings.business_timezone)
-    end = args.end or start
-    if end < start:
-        parser.error(f"--end {end} is before --start {start}")
-    days = day_range(start, end)
-    today = business_today(settings.business_timezone)
-    future = future_days(days, today)
-    if future and not allow_future:
-        parser.error(f"{future[0]} is after the current business day {today} ({settings.business_timezone.key}): "
-                     "daily facts of future days do not exist yet")
+    try:
+        days = checked_days(start, args.end or start, settings.business_timezone, allow_future=allow_future,
+                            labels=("--start", "--end"))
+    except DayRangeError as exc:
+        parser.error(str(exc))
     try:
         datasets = resolve_datasets(getattr(args, "targets", None))
     except ValueError as exc:

@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import date
 
+from etl.catalog import CATALOG
 from etl.day_manifest import DayManifest, drop_day, read_manifest
 from etl.settings import Settings
 from etl.status import RunRecord, forget_day, record_run
@@ -47,7 +48,9 @@ def load_days(selection: Selection, settings: Settings, refresh_first: bool = Tr
     """Run every selected (dataset, day) in this process; failures are listed and make the exit code 1."""
     from etl.pipelines.runs import run_days  # the pipelines (polars, extractors) only when there is work to do
 
-    client = odoo_client(PROG, settings)
+    # datasets derived from the lake (profit) read no Odoo: without Odoo ones, no client and no Odoo settings
+    reads_odoo = any(CATALOG[name].reads_odoo for name in selection.datasets)
+    client = odoo_client(PROG, settings) if reads_odoo else None
     tally = Tally("loaded")
     with progress_bar(len(selection.pairs), "loading") as bar:
 
@@ -66,7 +69,7 @@ def load_days(selection: Selection, settings: Settings, refresh_first: bool = Tr
         tally.add(count(summary.get("rows_out")), count(summary.get("quarantined")))
     for key, error in outcome.failed.items() if outcome else []:
         tally.fail(key, error)
-    return tally.finish(f"{client.stats.calls} Odoo calls")
+    return tally.finish(f"{client.stats.calls} Odoo calls" if client else "no Odoo calls")
 
 
 def drop_record(dataset: str, day: date, seconds: float) -> RunRecord:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import polars as pl
+
 from odoorpc_connector import Domain, OdooClient
 
 Record = dict[str, Any]
@@ -12,11 +14,12 @@ Record = dict[str, Any]
 
 @dataclass
 class Extraction:
-    """Everything read from Odoo for one dataset and business day (records as `search_read` returned them)."""
+    """Everything read for one dataset and business day: records as `search_read` returned them, per Odoo model, or,
+    for a dataset derived from the lake, a typed frame per table read (see etl.raw_records.raw_frame)."""
 
     dataset: str
     day: str
-    records: dict[str, list[Record]] = field(default_factory=dict)
+    records: dict[str, list[Record] | pl.DataFrame] = field(default_factory=dict)
     field_types: dict[str, dict[str, str]] = field(default_factory=dict)  # model -> field -> Odoo type
     rpc_calls: int = 0
 

@@ -16,6 +16,7 @@ from etl.datasets import DATASETS
 from etl.day_manifest import loaded_days, read_manifest
 from etl.fingerprint import current_fingerprint, differs
 from etl.locks import DayLocked, LockUnavailable
+from etl.published import InputsNotPublished
 from etl.pipelines.day import Summary, run_day
 from etl.pipelines.dimensions import prepare_dimensions
 from etl.settings import Settings
@@ -28,7 +29,7 @@ Progress = Callable[[str, date, Summary | None, BaseException | None], None]
 
 
 # Failures that say "try the run again later" (someone else holds the day; Odoo is unreachable for now).
-RETRY_LATER: tuple[type[BaseException], ...] = (DayLocked, LockUnavailable, OdooUnavailableError)
+RETRY_LATER: tuple[type[BaseException], ...] = (DayLocked, LockUnavailable, OdooUnavailableError, InputsNotPublished)
 
 
 @dataclass
@@ -55,7 +56,7 @@ class RangeOutcome:
 
 
 def run_days(
-    datasets: Iterable[str], days: Iterable[date], settings: Settings, client: OdooClient,
+    datasets: Iterable[str], days: Iterable[date], settings: Settings, client: OdooClient | None,
     progress: Progress | None = None, refresh_first: bool = True,
 ) -> RangeOutcome:
     """Run every (dataset, day); dimensions are brought up to date once first (never failing a day). A failed day
@@ -80,33 +81,38 @@ def run_days(
     return outcome
 
 
-def late_changed_days(dataset: str, target: date, settings: Settings, client: OdooClient) -> list[date]:
-    """Published days before `target`, within the late-change window, that Odoo changed after the lake's copy was
-    built: their source fingerprint now differs from the one in their manifest. (Days never published are
-    catch-up's.)"""
+def late_changed_days(dataset: str, target: date, settings: Settings, client: OdooClient | None) -> list[date]:
+    """Published days before `target`, within the late-change window, whose sources changed after the lake's copy was
+    built: for an Odoo dataset, its source fingerprint now differs from the one in the day's manifest; for a
+    lake-derived one, an input it read has been republished since. (Days never published are catch-up's.)"""
     spec = DATASETS[dataset]
-    if spec.source_domains is None or not CATALOG[dataset].detects_late_changes:
-        return []
     earliest = target - timedelta(days=settings.late_change_window_days)
     if settings.etl_start_date and settings.etl_start_date > earliest:
         earliest = settings.etl_start_date
-    if earliest >= target:
+    if earliest >= target or not CATALOG[dataset].detects_late_changes:
         return []
-    changed = []
-    for day in day_range(earliest, target - timedelta(days=1)):
-        manifest = read_manifest(settings.data_lake_root, dataset, day)
-        if manifest is None:
-            continue
-        domains = spec.source_domains(day, settings.business_timezone)
-        if differs(manifest.fingerprint, current_fingerprint(client, domains), domains):
-            changed.append(day)
+    window = day_range(earliest, target - timedelta(days=1))
+    if spec.stale_days is not None:
+        changed = spec.stale_days(settings.data_lake_root, window)
+    elif spec.source_domains is not None and client is not None:
+        changed = [day for day in window if _fingerprint_moved(spec.source_domains, dataset, day, settings, client)]
+    else:
+        changed = []
     if changed:
-        log.info("days changed in odoo since built", extra={"dataset": dataset,
-                                                             "days": [d.isoformat() for d in changed]})
+        log.info("days changed since built", extra={"dataset": dataset, "days": [d.isoformat() for d in changed]})
     return changed
 
 
-def nightly_days(dataset: str, target: date, settings: Settings, client: OdooClient) -> list[date]:
+def _fingerprint_moved(domains_of: Callable[..., dict], dataset: str, day: date, settings: Settings,
+                       client: OdooClient) -> bool:
+    manifest = read_manifest(settings.data_lake_root, dataset, day)
+    if manifest is None:
+        return False
+    domains = domains_of(day, settings.business_timezone)
+    return differs(manifest.fingerprint, current_fingerprint(client, domains), domains)
+
+
+def nightly_days(dataset: str, target: date, settings: Settings, client: OdooClient | None) -> list[date]:
     """The target day plus the late-changed days before it, so the lake converges to Odoo after refunds,
     corrections and late postings, whatever other runs happened in between."""
     return [*late_changed_days(dataset, target, settings, client), target]
