@@ -11,9 +11,11 @@ from etl.settings import exit_on_invalid_settings, get_settings
 from pages.components import app_shell
 from services.duckdb_connector import LakeRefresher, get_lake
 from services.health import health_report
+from services.operator_auth import configure_sessions
 
 app = dash.Dash(__name__, use_pages=True, pages_folder="pages", title="NKDash", suppress_callback_exceptions=True)
 server = app.server
+configure_sessions(server)  # the operator login's session cookie (NKDASH_SECRET_KEY)
 
 
 def serve_layout() -> dmc.MantineProvider:

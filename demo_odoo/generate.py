@@ -52,6 +52,17 @@ def round_money(values: Any) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) + 0.5) / 100.0
 
 
+def round_qty(values: Any, rounding: float = 0.01) -> np.ndarray:
+    """Odoo ``float_round(value, precision_rounding=rounding, rounding_method='HALF-UP')`` for quantities (every
+    demo UoM rounds to 0.01); the result is the float closest to the decimal, as read back from the database."""
+    steps = 1.0 / rounding
+    exact = steps >= 1 and abs(steps - round(steps)) < 1e-9 * steps  # 0.01 → divide by 100 (no 0.57000…01)
+    x = np.asarray(values, dtype=np.float64) / rounding
+    x = x + np.sign(x) * np.abs(x) * 2.0 ** -52
+    x = np.sign(x) * np.floor(np.abs(x) + 0.5)
+    return x / round(steps) if exact else x * rounding
+
+
 def tax_amounts(base: np.ndarray, rate: np.ndarray, included: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(total excluded, total included) per line for one percent tax (rate 0 = no tax)."""
     base = round_money(base)
@@ -264,8 +275,12 @@ class Generator:
         created = [ts0 if i < 8 else self.ts(ts0 - 400 * DAY, 430 * DAY) for i in range(n)]
         b.add("res.partner", n, **cols, create_date=np.array(created),
               write_date=np.array([c + int(rng.integers(0, 30 * DAY)) for c in created]))
+        # l10n_id's chart template sets anglo-saxon accounting; POS stock is updated at session closing (the
+        # res.company default of point_of_sale 17.0)
         b.add("res.company", 1, name="PT Toko Nusantara Jaya", currency_id=self.currency_id, partner_id=1,
-              sequence=10, create_date=ts0, write_date=ts0)
+              sequence=10, anglo_saxon_accounting=True, point_of_sale_update_stock_quantities="closing",
+              create_date=ts0, write_date=ts0)
+        self.currency_rates()
         # users: 1 = OdooBot, 2 = admin, then POS supervisors
         logins = ["__system__", "admin"] + [nm.split()[0].lower() for nm in self.user_names]
         names = ["OdooBot", "Administrator"] + self.user_names
@@ -304,6 +319,20 @@ class Generator:
               create_date=ts0, write_date=ts0)
         self.taxes()
 
+    def usd_rate(self, day_idx: int) -> float:
+        """IDR per USD on business day ``day_idx`` (the rate of the USD invoices of that day)."""
+        return 16_150.0 + 25.0 * (day_idx % 8)
+
+    def currency_rates(self) -> None:
+        """One USD rate per business day, as a daily rate provider leaves them. Odoo stores ``rate`` = units of
+        the currency per unit of the company's (IDR): 1 / (IDR per USD)."""
+        days = self.p.days
+        idr_per_usd = np.array([self.usd_rate(d) for d in range(days)])
+        self.b.add("res.currency.rate", days, name=[d.isoformat() for d in self.day_dates],
+                   display_name=[d.isoformat() for d in self.day_dates], rate=1.0 / idr_per_usd,
+                   company_rate=1.0 / idr_per_usd, inverse_company_rate=idr_per_usd, currency_id=self.usd_id,
+                   company_id=1, create_date=self.day0, write_date=self.day0)
+
     def taxes(self) -> None:
         # (key, name, amount, use, price_include, active)
         defs = [
@@ -327,6 +356,17 @@ class Generator:
                    price_include_override=["tax_included" if d[4] else False for d in defs],
                    active=[d[5] for d in defs], company_id=1, children_tax_ids=[[] for _ in defs],
                    include_base_amount=False, description=[d[1] for d in defs], sequence=[1] * n,
+                   create_date=self.setup_ts, write_date=self.setup_ts)
+        # distribution lines, as Odoo creates them with a tax: per tax, invoice base / tax, refund base / tax
+        nr = 4 * n
+        tax_of = np.repeat(np.arange(1, n + 1), 4)
+        doc = ["invoice", "invoice", "refund", "refund"] * n
+        kind = ["base", "tax"] * (2 * n)
+        self.tax_repartition = {"invoice": 4 * np.arange(n + 1) - 2, "refund": 4 * np.arange(n + 1)}  # by tax id
+        self.b.add("account.tax.repartition.line", nr, factor_percent=100.0, factor=1.0, repartition_type=kind,
+                   tax_id=tax_of, document_type=doc, invoice_tax_id=np.where(np.array(doc) == "invoice", tax_of, 0),
+                   refund_tax_id=np.where(np.array(doc) == "refund", tax_of, 0), company_id=1, sequence=1,
+                   use_in_tax_closing=[k == "tax" for k in kind],
                    create_date=self.setup_ts, write_date=self.setup_ts)
 
     # -------------------------------------------------------- products
@@ -446,9 +486,16 @@ class Generator:
         hamper_categ = [i + 1 for i, c in enumerate(CATEGORIES) if c[0] == "Hampers"][0]
         self.p_hamper = self.p_categ == hamper_categ
         active = np.array([common["active"][t] and common["available_in_pos"][t] for t in variant_tmpl])
-        self.sellable = np.nonzero(active & (self.p_kind == "product"))[0]
-        weights = 1.0 / np.arange(1, len(self.sellable) + 1) ** 0.9
-        self.sell_w = weights[rng.permutation(len(self.sellable))]
+        self.p_storable = self.p_kind == "product"  # only these have quants (16/17 type 'product', 18 is_storable)
+        storable_sellable = np.nonzero(active & self.p_storable)[0]
+        weights = 1.0 / np.arange(1, len(storable_sellable) + 1) ** 0.9
+        sell_w = weights[rng.permutation(len(storable_sellable))]
+        # consumables (shopping bags) are sold too: ~1 % of the lines; their moves exist, their quants do not
+        consumables = np.nonzero(active & (self.p_kind == "consu"))[0]
+        share = 0.01 if len(consumables) else 0.0
+        self.sellable = np.concatenate([storable_sellable, consumables])
+        self.sell_w = np.concatenate([sell_w / sell_w.sum() * (1.0 - share),
+                                      np.full(len(consumables), share / max(len(consumables), 1))])
         self.sell_w /= self.sell_w.sum()
         # lots: one per lot-tracked product
         lot_products = np.nonzero(self.p_lot)[0]
@@ -549,7 +596,7 @@ class Generator:
         self.n_stores = ns
         b.add("pos.session", n, name=[f"POS/{i + 1:05d}" for i in range(n)], config_id=sess_store + 1,
               user_id=self.store_user[sess_store], start_at=start, stop_at=stop, state=list(state), company_id=1,
-              currency_id=self.currency_id, create_date=start,
+              currency_id=self.currency_id, update_stock_at_closing=True, create_date=start,
               write_date=np.where(stop == NULL_TS, start, stop))
 
     # -------------------------------------------------------- POS orders
@@ -594,7 +641,8 @@ class Generator:
         nl = len(line_order)
         product = self.sellable[rng.choice(len(self.sellable), nl, p=self.sell_w)]
         by_weight = self.p_uom[product] == 3
-        qty = np.where(by_weight, np.round(rng.uniform(0.2, 2.5, nl), 3),
+        # weighed quantities respect the kg rounding (0.01), as Odoo's POS and stock require
+        qty = np.where(by_weight, round_qty(rng.uniform(0.2, 2.5, nl)),
                        rng.choice([1, 2, 3, 4, 5, 6], nl, p=[0.7, 0.18, 0.07, 0.03, 0.01, 0.01]).astype(float))
         discount = rng.choice([0.0, 5.0, 10.0, 20.0], nl, p=[0.86, 0.07, 0.05, 0.02])
         # refunds: ~2 % of settled orders, 1-7 days later, at least one line
@@ -779,6 +827,7 @@ class Generator:
             def company(amount: float) -> float:
                 return float(round_money(amount * usd_rate)) if usd_rate else amount
 
+            doc = "refund" if move_type.endswith("_refund") else "invoice"  # which distribution lines apply
             untaxed = taxed = untaxed_company = tax_company = 0.0
             per_tax: dict[int, float] = {}
             if sections:
@@ -801,6 +850,7 @@ class Generator:
                     amount = float(round_money(amount))
                     tax_company += company(amount)
                     lines.append(dict(move=mid, display_type="tax", name=self.tax_name[tax], tax_line_id=tax,
+                                      tax_repartition_line_id=int(self.tax_repartition[doc][tax]),
                                       balance=sign * company(amount), amount_currency=sign * amount, **foreign))
             total = float(round_money(taxed))
             untaxed = float(round_money(untaxed))
@@ -809,8 +859,12 @@ class Generator:
             lines.append(dict(move=mid, display_type="payment_term", name="", balance=-sign * total_company,
                               amount_currency=-sign * total, **foreign))
             out_sign = {"out_invoice": 1, "out_refund": -1, "in_invoice": -1, "in_refund": 1}[move_type]
+            # Odoo's _compute_amount: *_signed in the company's currency (tax = − Σ tax-line balances), and
+            # amount_total_in_currency_signed = the total in the move's currency with the same sign
             move.update(amount_untaxed=untaxed, amount_tax=float(round_money(total - untaxed)), amount_total=total,
-                        amount_total_signed=out_sign * total_company, amount_untaxed_signed=out_sign * untaxed_company)
+                        amount_total_signed=out_sign * total_company, amount_untaxed_signed=out_sign * untaxed_company,
+                        amount_tax_signed=out_sign * float(round_money(tax_company)),
+                        amount_total_in_currency_signed=out_sign * total)
             return mid
 
         # invoices created from POS orders
@@ -834,9 +888,7 @@ class Generator:
         self.b2b_deliveries: list[tuple[int, int, int, float, bool]] = []  # (day, partner, product, qty, is_return)
         posted_b2b: list[tuple[int, int, list[tuple]]] = []
 
-        def usd_rate(day_idx: int) -> float:
-            return 16_150.0 + 25.0 * (day_idx % 8)  # IDR per USD
-
+        usd_rate = self.usd_rate  # IDR per USD, as served by res.currency.rate
         n_b2b = 0
         for d in range(self.p.days):
             for _ in range(int(rng.poisson(2.5))):
@@ -891,7 +943,7 @@ class Generator:
                 return
             full = lambda v, dt: np.broadcast_to(np.asarray(v, dtype=dt), (k,)).copy()  # noqa: E731
             moves["product"].append(np.asarray(product, dtype=np.int64))
-            moves["qty"].append(np.asarray(qty, dtype=np.float64))
+            moves["qty"].append(round_qty(qty))  # the move's UoM rounding (0.01), as Odoo requires at done
             moves["uom"].append(self.p_uom[product] if uom is None else full(uom, np.int64))
             moves["src"].append(full(src, np.int64))
             moves["dst"].append(full(dst, np.int64))
@@ -906,22 +958,29 @@ class Generator:
             moves["name"].append(full(name, object))
 
         def picking(wh: int, seq: str, src: int, dst: int, when: int, origin: Any = False, partner: int = 0,
-                    session: int = 0) -> int:
+                    session: int = 0, pos_order: int = 0) -> int:
             return pickings.add(wh=wh, seq=seq, picking_type_id=self.ptype[(wh, seq)], location_id=src,
                                 location_dest_id=dst, date_done=when, origin=origin, partner_id=partner,
-                                pos_session_id=session)
+                                pos_session_id=session, pos_order_id=pos_order)
 
-        # 1. POS deliveries / returns, aggregated per session and product (closed sessions only)
+        # 1. POS deliveries / returns. Odoo's default (res.company point_of_sale_update_stock_quantities =
+        #    'closing', pos.session update_stock_at_closing): one picking per session and direction at the session's
+        #    closing, one move per product (pos.session _create_picking_at_end_of_session). Invoiced orders are left
+        #    out there because the company uses anglo-saxon accounting (l10n_id): pos.order
+        #    _should_create_picking_real_time gives them their own picking when they are paid (synced).
         settled = np.isin(pos["state"], ["paid", "done", "invoiced"])
-        L_settled = settled[pos["L_order"] - 1]
-        L_sess = pos["sess"][pos["L_order"] - 1]
-        closed_line = L_settled & ~self.sess_open[L_sess]
+        invoiced = pos["state"] == "invoiced"
+        L_o = pos["L_order"] - 1
+        L_settled = settled[L_o]
+        L_sess = pos["sess"][L_o]
+        closed_line = L_settled & ~self.sess_open[L_sess] & ~invoiced[L_o]
         key = L_sess[closed_line] * npr + pos["L_product"][closed_line]
         qty = pos["L_qty"][closed_line]
         sold_units = np.zeros((days, ns, npr))
+        pos_ptype = np.array([self.ptype[(s + 1, "POS")] for s in range(ns)])
         for sign_mask, is_return in ((qty > 0, False), (qty < 0, True)):
             uk, inv = np.unique(key[sign_mask], return_inverse=True)
-            sums = np.bincount(inv, weights=np.abs(qty[sign_mask]))
+            sums = round_qty(np.bincount(inv, weights=np.abs(qty[sign_mask])))
             s_idx, prod = uk // npr, uk % npr
             sess_ids, first = np.unique(s_idx, return_index=True)
             pick_of = np.zeros(days * ns, dtype=np.int64)
@@ -933,19 +992,34 @@ class Generator:
                                      session=s + 1)
             add(prod, sums, np.where(is_return, self.loc_customer, np.array(self.wh_stock)[s_idx % ns + 1]),
                 np.where(is_return, np.array(self.wh_stock)[s_idx % ns + 1], self.loc_customer),
-                self.sess_stop[s_idx], picking=pick_of[s_idx],
-                ptype=np.array([self.ptype[(s % ns + 1, "POS")] for s in range(ns)])[s_idx % ns],
+                self.sess_stop[s_idx], picking=pick_of[s_idx], ptype=pos_ptype[s_idx % ns],
                 origin=np.array([f"POS/{s + 1:05d}" for s in range(days * ns)], dtype=object)[s_idx])
             np.add.at(sold_units, (s_idx // ns, s_idx % ns, prod), -sums if is_return else sums)
+        # invoiced orders: a picking of their own when synced (pos.order _create_order_picking), partner and
+        # pos_order_id set, origin the order's name, one move per product
+        inv_line = L_settled & invoiced[L_o]
+        uk, at = np.unique(L_o[inv_line] * npr + pos["L_product"][inv_line], return_inverse=True)
+        sums = round_qty(np.bincount(at, weights=pos["L_qty"][inv_line]))
+        o_idx, prod = uk // npr, uk % npr
+        pick_of_order = {o: picking(int(pos["store"][o]) + 1, "POS", self.wh_stock[int(pos["store"][o]) + 1],
+                                    self.loc_customer, int(pos["create"][o]), origin=pos["names"][o],
+                                    partner=int(pos["partner"][o]), session=int(pos["sess"][o]) + 1, pos_order=o + 1)
+                         for o in np.unique(o_idx).tolist()}
+        store_of = pos["store"][o_idx]
+        names = np.array(pos["names"], dtype=object)
+        add(prod, sums, np.array(self.wh_stock)[store_of + 1], self.loc_customer, pos["create"][o_idx],
+            picking=np.array([pick_of_order[o] for o in o_idx.tolist()], dtype=np.int64), ptype=pos_ptype[store_of],
+            origin=names[o_idx])
+        np.add.at(sold_units, (pos["sess"][o_idx] // ns, store_of, prod), sums)
         # sales of the still-open session also consume stock for replenishment planning
         weekly_sales = np.zeros((weeks, ns, npr))
         np.add.at(weekly_sales, np.arange(days) // 7, sold_units)
-        weekly_sales = np.maximum(weekly_sales, 0)
+        weekly_sales = round_qty(np.maximum(weekly_sales, 0))
         # 2. opening stock (inventory adjustment on day 0) and weekly replenishment from the central warehouse
         opening_store = np.ceil(weekly_sales.max(axis=0) * 1.5) + (weekly_sales.max(axis=0) > 0) * 2
         t0 = int(self.day0[0]) + 5 * 60
         for s in range(ns):
-            prods = np.nonzero(opening_store[s] > 0)[0]
+            prods = np.nonzero((opening_store[s] > 0) & self.p_storable)[0]  # quants: storable products only
             add(prods, opening_store[s][prods], self.loc_inventory, self.wh_stock[s + 1], t0, inventory=True,
                 origin=False, name="Product Quantity Updated")
         central_need = np.zeros((weeks, npr))
@@ -991,7 +1065,7 @@ class Generator:
         # 5. purchases: weekly vendor bills + receipts covering the central warehouse needs
         opening_central = np.ceil(central_need.max(axis=0) * 1.2)
         buyable = ~self.p_hamper & (self.p_kind != "service")
-        opening_central[~buyable] = 0
+        opening_central[~buyable | ~self.p_storable] = 0  # inventory adjustments exist for storable products
         prods = np.nonzero(opening_central > 0)[0]
         add(prods, opening_central[prods], self.loc_inventory, self.wh_stock[0], t0, inventory=True,
             name="Product Quantity Updated")
@@ -1032,19 +1106,25 @@ class Generator:
                     self.wh_stock[0], when, picking=pk, ptype=self.ptype[(0, "IN")], origin=f"P{mid:05d}",
                     uom=np.array([x[2] for x in receipt]))
                 if state == "posted" and rng.random() < 0.05 and d + 2 < days:
+                    # some units of the first line go back to the vendor: the return moves them and the vendor
+                    # credit note refunds exactly those (same unit, price, discount and tax as the bill line)
                     rd = d + 2
-                    back = items[:1]
+                    prod, q, uom, price, disc, tax, _excl, _incl = items[0]
+                    back_qty = float(min(q, rng.integers(1, max(1, int(np.ceil(q / 4))) + 1)))
+                    excl, incl = tax_amounts(np.array([price * (1 - disc / 100) * back_qty]), self.tax_rate[[tax]],
+                                             self.tax_incl[[tax]])
+                    back = [(prod, back_qty, uom, price, disc, tax, float(excl[0]), float(incl[0]))]
                     self.add_move("in_refund", vendor, rd, "posted", back, reversed_of=mid)
                     rwhen = int(self.day0[rd]) + 10 * 3600
                     rpk = picking(0, "OUT", self.wh_stock[0], self.loc_supplier, rwhen, origin=f"Return of P{mid:05d}",
                                   partner=vendor)
-                    add(np.array([back[0][0]]), np.array([1.0]), self.wh_stock[0], self.loc_supplier, rwhen,
-                        picking=rpk, ptype=self.ptype[(0, "OUT")], uom=np.array([back[0][2]]),
+                    add(np.array([prod]), np.array([back_qty]), self.wh_stock[0], self.loc_supplier, rwhen,
+                        picking=rpk, ptype=self.ptype[(0, "OUT")], uom=np.array([uom]),
                         origin=f"Return of P{mid:05d}")
         # 6. monthly cycle counts (±) and weekly scrap at the stores
         for s in range(ns):
             stock = self.wh_stock[s + 1]
-            stocked = np.nonzero(opening_store[s] > 2)[0]
+            stocked = np.nonzero((opening_store[s] > 2) & self.p_storable)[0]
             if not len(stocked):
                 continue
             for d in range(14, days, 30):
@@ -1087,7 +1167,8 @@ class Generator:
                    picking_type_code=[self.ptype_code[t] for t in P("picking_type_id")],
                    location_id=P("location_id"), location_dest_id=P("location_dest_id"), state="done",
                    scheduled_date=done - 3600, date_done=done, origin=P("origin"), partner_id=P("partner_id"),
-                   company_id=1, pos_session_id=P("pos_session_id"), create_date=done - 3600, write_date=done)
+                   company_id=1, pos_session_id=P("pos_session_id"), pos_order_id=P("pos_order_id"),
+                   create_date=done - 3600, write_date=done)
         # moves: ids by date
         order = np.lexsort((np.arange(n), M["date"]))
         M = {k: v[order] for k, v in M.items()}
@@ -1102,7 +1183,8 @@ class Generator:
         origin = [o if o else False for o in origin.tolist()]
         qty_name = "quantity" if self.version >= 17 else "quantity_done"
         factor = np.array([1.0, 1.0, 12.0, 1.0, 0.001])[M["uom"]]  # product-UoM quantity per move-UoM unit
-        prod_qty = M["qty"] * factor
+        # stock.move product_qty / stock.move.line quantity_product_uom: uom._compute_quantity(…, HALF-UP)
+        prod_qty = round_qty(M["qty"] * factor, 0.01)
         create = M["date"] - rng.integers(60, 3600, n)
         move_names = StrCol(M["product"].astype(np.int32), self.p_names)
         self.b.add("stock.move", n, name=move_names, reference=list(reference), product_id=M["product"] + 1,
@@ -1121,16 +1203,18 @@ class Generator:
                    state="done", date=M["date"], reference=list(reference), company_id=1, picking_code=picking_code,
                    display_name=list(reference), create_date=create, write_date=M["date"])
         # quants: Σ done move lines per (product, internal location, lot), in product UoM
+        # (Odoo 16 _action_done / 17-18 _synchronize_quant: only storable products move quants)
         internal = self.loc_usage == "internal"
-        into = internal[M["dst"]]
-        out = internal[M["src"]]
+        storable = self.p_storable[M["product"]]
+        into = internal[M["dst"]] & storable
+        out = internal[M["src"]] & storable
         prod = np.concatenate([M["product"][into], M["product"][out]])
         loc = np.concatenate([M["dst"][into], M["src"][out]])
         signed = np.concatenate([prod_qty[into], -prod_qty[out]])
         when = np.concatenate([M["date"][into], M["date"][out]])
         key = (prod * 1000 + loc)
         uk, inv = np.unique(key, return_inverse=True)
-        qty = np.round(np.bincount(inv, weights=signed), 4)
+        qty = round_qty(np.bincount(inv, weights=signed))
         last = np.full(len(uk), np.iinfo(np.int64).min)
         np.maximum.at(last, inv, when)
         first_in = np.full(len(uk), np.iinfo(np.int64).max)
@@ -1199,6 +1283,10 @@ class Generator:
                    amount_residual=[0.0 if p or m["state"] != "posted" else m["amount_total"] for p, m in zip(paid, S)],
                    amount_untaxed_signed=[m["amount_untaxed_signed"] for m in S],
                    amount_total_signed=[m["amount_total_signed"] for m in S],
+                   amount_tax_signed=[m["amount_tax_signed"] for m in S],
+                   amount_total_in_currency_signed=[m["amount_total_in_currency_signed"] for m in S],
+                   commercial_partner_id=[m["partner_id"] for m in S],  # the demo's partners have no parent
+                   company_currency_id=self.currency_id,
                    payment_state=["paid" if p else "not_paid" for p in paid],
                    invoice_origin=[m["invoice_origin"] for m in S],
                    reversed_entry_id=[int(new_id[m["reversed_entry_id"]]) for m in S],
@@ -1221,6 +1309,8 @@ class Generator:
                    debit=np.maximum(balance, 0), credit=np.maximum(-balance, 0),
                    amount_currency=[ln.get("amount_currency", ln.get("balance", 0.0)) for ln in L],
                    tax_ids=[ln.get("tax_ids", []) for ln in L], tax_line_id=[ln.get("tax_line_id", 0) for ln in L],
+                   tax_repartition_line_id=[ln.get("tax_repartition_line_id", 0) for ln in L],
+                   company_currency_id=self.currency_id,
                    display_type=[ln["display_type"] for ln in L], partner_id=partner_col[lm - 1], company_id=1,
                    currency_id=[ln.get("currency_id", self.currency_id) for ln in L],
                    parent_state=StrCol(state_col.codes[lm - 1], state_col.values),

@@ -221,7 +221,11 @@ class Database:
             if not f.relation:
                 raise value_error(f"Invalid field {spec.name}.{path} in leaf {leaf!r}")
             sub = self.tables[f.relation]
-            sub_mask = self.domain_mask(sub, [(rest, op, value)], context)
+            # Odoo searches the comodel of a many2one path without the active test (16 expression.py, 17
+            # expression.py ~1129, 18 fields_relational.py: comodel.with_context(active_test=False)._search);
+            # one2many / many2many paths keep the caller's context
+            sub_context = {**context, "active_test": False} if f.type == "many2one" else context
+            sub_mask = self.domain_mask(sub, [(rest, op, value)], sub_context)
             return self._related_mask(table, f, sub_mask)
         if op in ("child_of", "parent_of"):
             return self._hierarchy(table, f, op, value, context)

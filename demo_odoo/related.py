@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from .columns import format_dates
 from .errors import user_error
 from .generate import VARIANT_WORDS
 from .orm import Table
@@ -58,6 +59,10 @@ RELATED: tuple[Related, ...] = (
     Related("account.move.line", "parent_state", "move_id", "state"),
     Related("account.move.line", "date", "move_id", "date"),
     Related("account.move.line", "company_id", "move_id", "company_id"),
+    Related("account.move", "company_currency_id", "company_id", "currency_id", stored=False),
+    Related("account.move.line", "company_currency_id", "move_id", "company_currency_id"),
+    Related("account.move.line", "tax_line_id", "tax_repartition_line_id", "tax_id"),
+    Related("account.tax.repartition.line", "company_id", "tax_id", "company_id"),
     Related("account.move.line", "currency_id", "move_id", "currency_id", follows=False),
     Related("account.move.line", "partner_id", "move_id", "partner_id", follows=False),
     Related("stock.move", "product_uom", "product_id", "uom_id", follows=False),
@@ -181,6 +186,12 @@ def _generic_display(writer: Writer, table: Table, rows: np.ndarray) -> None:
         table.assign(rows, "display_name", [next((v for v in values if v), None) for values in zip(*candidates)])
 
 
+def _rate_display(writer: Writer, table: Table, rows: np.ndarray) -> None:
+    """res.currency.rate has no char name: its display name is its date."""
+    table.assign(rows, "display_name", [str(v) if v else None for v in
+                                        format_dates(table.col("name")[rows], "date")])
+
+
 Refresher = Callable[["Writer", Table, np.ndarray], None]
 #: model → (fields the stored names depend on, function recomputing them)
 DISPLAY: dict[str, tuple[frozenset[str], Refresher]] = {
@@ -189,6 +200,7 @@ DISPLAY: dict[str, tuple[frozenset[str], Refresher]] = {
     "product.category": (frozenset({"name", "parent_id"}), _category_names),
     "res.partner": (frozenset({"name", "parent_id", "is_company"}), _partner_names),
     "account.move": (frozenset({"name", "state", "move_type"}), _move_display),
+    "res.currency.rate": (frozenset({"name"}), _rate_display),
 }
 
 

@@ -4,16 +4,22 @@ stored names.
 
 Used by :mod:`.writes`; every function gets the running :class:`~demo_odoo.writes.Writer`.
 Only what an ETL can observe is modelled: fields Odoo computes from amounts (order totals,
-invoice totals, quants) are *not* recomputed; clients write them, as Odoo's POS does.
+invoice totals, quants) are *not* recomputed; clients write them, as Odoo's POS does. Stored computes
+that follow from a record's own fields are: a move line's ``quantity_product_uom`` (17+), an invoice's
+accounting ``date`` (from ``invoice_date``) and ``commercial_partner_id``.
 """
 from __future__ import annotations
 
+import calendar
+import re
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from .columns import format_dates
-from .generate import DAY, TZ_OFFSET
+from .columns import NULL_TS, format_dates, parse_date
+from .errors import user_error
+from .generate import DAY, TZ_OFFSET, round_qty
 from .orm import Table
 from .related import TEMPLATE_FIELDS, pull, refresh, related_of
 from .schema import Field
@@ -35,6 +41,12 @@ ONDELETE: dict[tuple[str, str], str] = {
     ("account.move.line", "product_uom_id"): "restrict",
     ("account.move.line", "tax_line_id"): "restrict",
     ("stock.quant", "lot_id"): "restrict",
+    ("account.move", "commercial_partner_id"): "restrict",
+    ("account.move.line", "tax_repartition_line_id"): "restrict",
+    ("account.tax.repartition.line", "tax_id"): "cascade",
+    ("account.tax.repartition.line", "invoice_tax_id"): "cascade",
+    ("account.tax.repartition.line", "refund_tax_id"): "cascade",
+    ("res.currency.rate", "currency_id"): "cascade",
 }
 
 
@@ -60,6 +72,8 @@ def defaults(writer: Writer, table: Table, vals: dict[str, Any]) -> dict[str, An
         "stock.move.line": {"date": now_text},
         "stock.quant": {"in_date": now_text},
         "res.partner": {"type": "contact"},
+        "res.currency.rate": {"name": today},
+        "account.tax.repartition.line": {"factor_percent": 100.0, "repartition_type": "tax", "sequence": 1},
     }.get(model, {}))
     if model in _STATES:
         found["state"] = _STATES[model]
@@ -220,17 +234,232 @@ def _lines_written(writer: Writer, table: Table, rows: np.ndarray, names: set[st
         refund_links(writer, rows, np.zeros(0, dtype=np.int64))
 
 
+# ---------------------------------------------------------------- stored computes
+def _quantity_product_uom(writer: Writer, table: Table, rows: np.ndarray) -> None:
+    """stock.move.line ``_compute_quantity_product_uom`` (17+): ``product_uom_id._compute_quantity(quantity,
+    product_id.uom_id, rounding_method='HALF-UP')`` — converted by the units' factors and rounded to the
+    product unit's rounding; a zero quantity or a line without unit keeps its quantity as is."""
+    if "quantity_product_uom" not in table.spec.fields or not len(rows):
+        return
+    uoms, products = writer.table("uom.uom"), writer.table("product.product")
+    qty = table.col("quantity")[rows].astype(np.float64)
+    line_uom, product = table.col("product_uom_id")[rows], table.col("product_id")[rows]
+    product_uom = np.where(product > 0, products.col("uom_id")[np.maximum(product - 1, 0)], 0)
+    convert = (qty != 0) & (line_uom > 0) & (product_uom > 0)
+    out = qty.copy()
+    if convert.any():
+        src, dst = line_uom[convert] - 1, product_uom[convert] - 1
+        factor = uoms.col("factor")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            amount = np.where(src == dst, qty[convert], qty[convert] / factor[src] * factor[dst])
+        rounding = uoms.col("rounding")[dst]
+        for step in np.unique(rounding).tolist():
+            hit = rounding == step
+            if step > 0:
+                amount[hit] = round_qty(amount[hit], step)
+        out[convert] = amount
+    table.assign(rows, "quantity_product_uom", out.tolist())
+
+
+def _uom_category_check(writer: Writer, product_ids: list[int], uom_ids: list[int]) -> None:
+    """uom.uom ``_compute_quantity`` raises when a line's unit is not of its product's unit category."""
+    uoms, products = writer.table("uom.uom"), writer.table("product.product")
+    for product, uom in zip(product_ids, uom_ids):
+        if not product or not uom:
+            continue
+        product_uom = int(products.col("uom_id")[product - 1])
+        if product_uom and uoms.col("category_id")[uom - 1] != uoms.col("category_id")[product_uom - 1]:
+            names = uoms.values(np.array([uom - 1, product_uom - 1]), "name")
+            raise user_error(
+                f"The unit of measure {names[0]} defined on the order line doesn't belong to the same category as "
+                f"the unit of measure {names[1]} defined on the product. Please correct the unit of measure defined "
+                "on the order line or on the product, they should belong to the same category.")
+
+
+def check_values(writer: Writer, table: Table, rows: np.ndarray | None, converted: dict[str, Any]) -> None:
+    """Refuse, before anything is stored, what Odoo would refuse while computing the record (``rows`` None:
+    a create; else the records of a write)."""
+    if table.spec.name != "stock.move.line" or "quantity_product_uom" not in table.spec.fields:
+        return
+    if not {"product_id", "product_uom_id"} & converted.keys():
+        return
+    if rows is None:
+        _uom_category_check(writer, [converted.get("product_id", 0)], [converted.get("product_uom_id", 0)])
+        return
+    products = [converted["product_id"]] * len(rows) if "product_id" in converted else \
+        table.col("product_id")[rows].tolist()
+    units = [converted["product_uom_id"]] * len(rows) if "product_uom_id" in converted else \
+        table.col("product_uom_id")[rows].tolist()
+    _uom_category_check(writer, products, units)
+
+
+_SALE_TYPES = ("out_invoice", "out_refund", "out_receipt")
+# sequence.mixin's _sequence_monthly_regex / _sequence_yearly_regex (17.0)
+_MONTHLY = re.compile(r'^(?P<prefix1>.*?)(?P<year>((?<=\D)|(?<=^))((19|20|21)\d{2}|(\d{2}(?=\D))))(?P<prefix2>\D*?)'
+                      r'(?P<month>(0[1-9]|1[0-2]))(?P<prefix3>\D+?)(?P<seq>\d*)(?P<suffix>\D*?)$')
+_YEARLY = re.compile(r'^(?P<prefix1>.*?)(?P<year>((?<=\D)|(?<=^))((19|20|21)?\d{2}))(?P<prefix2>\D+?)(?P<seq>\d*)'
+                     r'(?P<suffix>\D*?)$')
+
+
+def _number_reset(name: str) -> str:
+    """sequence.mixin ``_deduce_sequence_number_reset`` for the demo's numbering (``BILL/2025/03/0007`` → month,
+    ``MISC/2025/00042`` → year)."""
+    if _MONTHLY.match(name):
+        return "month"
+    if _YEARLY.match(name):
+        return "year"
+    return "never"
+
+
+def _last_day_of_month(d: date) -> date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def accounting_date(writer: Writer, table: Table, row: int) -> date | None:
+    """account.move ``_compute_date`` (17.0 account_move.py 649–661; 16 and 18 alike), without lock dates: a sale
+    document is dated its ``invoice_date``; any other goes through ``_get_accounting_date``, which keeps the journal's
+    sequence increasing: with a monthly (or no) numbering, an ``invoice_date`` in an earlier month than today gives
+    that month's last day, else ``max(invoice_date, today)``; with a yearly one, likewise by year. ``today`` is
+    ``fields.Date.today()``, the server's (UTC) date. ``None``: no ``invoice_date``, the date stays."""
+    days = int(table.col("invoice_date")[row])
+    if days == NULL_TS:
+        return None
+    invoice_date = date.fromordinal(date(1970, 1, 1).toordinal() + days)
+    move_type = table.values(np.array([row]), "move_type")[0] or "entry"
+    if move_type in _SALE_TYPES:
+        return invoice_date
+    today = datetime.fromtimestamp(writer.now, timezone.utc).date()
+    if move_type.startswith("in_"):
+        reset = "month"  # vendor bills / refunds: BILL/YYYY/MM/NNNN, RBILL/YYYY/MM/NNNN
+    else:
+        journal = int(table.col("journal_id")[row])
+        mine = (table.col("journal_id") == journal) & table.alive
+        mine[row] = False
+        names = [n for n in table.values(np.nonzero(mine)[0], "name") if n and n != "/"]
+        reset = _number_reset(max(names)) if names else "month"
+    if reset == "month":
+        if (today.year, today.month) > (invoice_date.year, invoice_date.month):
+            return _last_day_of_month(invoice_date)
+        return max(invoice_date, today)
+    if reset == "year":
+        if today.year > invoice_date.year:
+            return date(invoice_date.year, 12, 31)
+        return max(invoice_date, today)
+    return invoice_date
+
+
+def _commercial_partners(writer: Writer, partner_ids: Iterable[int]) -> list[int]:
+    """res.partner ``commercial_partner_id``: the partner itself if a company or without parent, else its parent's."""
+    partners = writer.table("res.partner")
+    parent, company = partners.col("parent_id"), partners.col("is_company")
+    out = []
+    for pid in partner_ids:
+        seen: set[int] = set()
+        while pid and not company[pid - 1] and parent[pid - 1] and pid not in seen:
+            seen.add(pid)
+            pid = int(parent[pid - 1])
+        out.append(int(pid))
+    return out
+
+
+def _moves_created(writer: Writer, table: Table, rows: np.ndarray, given: list[set[str]]) -> None:
+    table.assign(rows, "commercial_partner_id", _commercial_partners(writer, table.col("partner_id")[rows].tolist()))
+    for row, names in zip(rows.tolist(), given):
+        if "invoice_date" in names and "date" not in names:
+            when = accounting_date(writer, table, row)
+            if when is not None:
+                table.assign(np.array([row]), "date", [parse_date(when.isoformat())])
+
+
+def _moves_written(writer: Writer, table: Table, rows: np.ndarray, names: set[str]) -> None:
+    if "partner_id" in names:
+        table.assign(rows, "commercial_partner_id",
+                     _commercial_partners(writer, table.col("partner_id")[rows].tolist()))
+    if "invoice_date" in names and "date" not in names:
+        for row in rows.tolist():
+            when = accounting_date(writer, table, row)
+            if when is not None and parse_date(when.isoformat()) != table.col("date")[row]:
+                writer.write(table, [row + 1], {"date": when.isoformat()})  # its lines follow
+
+
+def _move_lines_computed(writer: Writer, table: Table, rows: np.ndarray, given: list[set[str]]) -> None:
+    _quantity_product_uom(writer, table, rows)
+
+
+def _move_lines_rewritten(writer: Writer, table: Table, rows: np.ndarray, names: set[str]) -> None:
+    if names & {"quantity", "product_uom_id", "product_id"}:
+        _quantity_product_uom(writer, table, rows)
+
+
+def _repartition_links(writer: Writer, table: Table, rows: np.ndarray) -> None:
+    """Odoo 16: a distribution line's ``tax_id`` / ``document_type`` come from ``invoice_tax_id`` / ``refund_tax_id``."""
+    if "invoice_tax_id" not in table.spec.fields:
+        return
+    invoice, refund = table.col("invoice_tax_id")[rows], table.col("refund_tax_id")[rows]
+    table.assign(rows, "tax_id", np.where(invoice > 0, invoice, refund).tolist())
+    table.assign(rows, "document_type", ["invoice" if i else "refund" for i in invoice.tolist()])
+
+
+def _repartition_created(writer: Writer, table: Table, rows: np.ndarray, given: list[set[str]]) -> None:
+    _repartition_links(writer, table, rows)
+
+
+def _repartition_written(writer: Writer, table: Table, rows: np.ndarray, names: set[str]) -> None:
+    if names & {"invoice_tax_id", "refund_tax_id"}:
+        _repartition_links(writer, table, rows)
+
+
+def _rates(writer: Writer, table: Table, rows: np.ndarray, names: set[str]) -> None:
+    """res.currency.rate ``company_rate`` / ``inverse_company_rate`` (the company's currency has rate 1) and their
+    inverses: whichever of ``rate``, ``company_rate``, ``inverse_company_rate`` was written sets the others."""
+    if "rate" in names or not names & {"company_rate", "inverse_company_rate"}:
+        rate = table.col("rate")[rows]
+    elif "company_rate" in names:
+        rate = table.col("company_rate")[rows]
+    else:
+        inverse = table.col("inverse_company_rate")[rows]
+        with np.errstate(divide="ignore"):
+            rate = np.where(inverse != 0, 1.0 / inverse, 0.0)
+    with np.errstate(divide="ignore"):
+        inverse = np.where(rate != 0, 1.0 / rate, 0.0)
+    for name, values in (("rate", rate), ("company_rate", rate), ("inverse_company_rate", inverse)):
+        table.assign(rows, name, values.tolist())
+
+
+def _rates_created(writer: Writer, table: Table, rows: np.ndarray, given: list[set[str]]) -> None:
+    for row, names in zip(rows.tolist(), given):
+        _rates(writer, table, np.array([row]), names)
+
+
+def _rates_written(writer: Writer, table: Table, rows: np.ndarray, names: set[str]) -> None:
+    if names & {"rate", "company_rate", "inverse_company_rate"}:
+        _rates(writer, table, rows, names)
+
+
 CreateHook = Callable[["Writer", Table, np.ndarray, list[set[str]]], None]
 WriteHook = Callable[["Writer", Table, np.ndarray, set[str]], None]
 ON_CREATE: dict[str, CreateHook] = {
     "product.product": _templates_for_variants,
     "product.template": _variants_for_templates,
     "pos.order.line": _lines_created,
+    "account.tax.repartition.line": _repartition_created,
 }
 ON_WRITE: dict[str, WriteHook] = {
     "product.product": _variant_written,
     "product.template": _template_written,
     "pos.order.line": _lines_written,
+    "account.tax.repartition.line": _repartition_written,
+}
+#: stored computes run once the related fields are filled (after ON_CREATE / before ON_WRITE hooks)
+COMPUTE_ON_CREATE: dict[str, CreateHook] = {
+    "account.move": _moves_created,
+    "stock.move.line": _move_lines_computed,
+    "res.currency.rate": _rates_created,
+}
+COMPUTE_ON_WRITE: dict[str, WriteHook] = {
+    "account.move": _moves_written,
+    "stock.move.line": _move_lines_rewritten,
+    "res.currency.rate": _rates_written,
 }
 
 
@@ -260,6 +489,9 @@ def after_create(writer: Writer, table: Table, rows: np.ndarray, given: list[set
     for rel in related_of(table):
         missing = np.array([rel.field not in names or rel.field in TEMPLATE_FIELDS for names in given], dtype=bool)
         pull(writer, table, rows[missing], rel)
+    compute = COMPUTE_ON_CREATE.get(table.spec.name)
+    if compute:
+        compute(writer, table, rows, given)
     refresh(writer, table, rows, set(), created=True)
 
 
@@ -269,6 +501,9 @@ def after_write(writer: Writer, table: Table, rows: np.ndarray, names: set[str])
         if rel.via in names:
             pull(writer, table, rows, rel)
     refresh(writer, table, rows, names, created=False)
+    compute = COMPUTE_ON_WRITE.get(table.spec.name)
+    if compute:
+        compute(writer, table, rows, names)
     hook = ON_WRITE.get(table.spec.name)
     if hook:
         hook(writer, table, rows, names)

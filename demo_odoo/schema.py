@@ -230,6 +230,35 @@ def _specs(version: int) -> list[tuple[str, str, str, list[Field]]]:
     else:
         tax_fields.append(boolean("price_include", "Included in Price"))
 
+    # tax distribution lines: Odoo 16 links them through invoice_tax_id / refund_tax_id (tax_id and document_type
+    # computed), 17+ stores tax_id and document_type
+    document_type = sel("document_type", "Related to", (("invoice", "Invoice"), ("refund", "Refund")),
+                        required=v >= 17, store=v >= 17)
+    repartition_fields = [
+        flt("factor_percent", "%", required=True), flt("factor", "Factor Ratio", store=False),
+        sel("repartition_type", "Based On", (("base", "Base"), ("tax", "of tax")), required=True),
+        m2o("tax_id", "account.tax", "Tax", store=v >= 17), document_type,
+        m2o("company_id", "res.company", "Company"), integer("sequence", "Sequence"),
+        boolean("use_in_tax_closing", "Tax Closing Entry"),
+    ]
+    if v == 16:
+        repartition_fields += [m2o("invoice_tax_id", "account.tax", "Invoice Tax"),
+                               m2o("refund_tax_id", "account.tax", "Refund Tax")]
+        tax_fields += [
+            o2m("invoice_repartition_line_ids", "account.tax.repartition.line", "invoice_tax_id",
+                "Distribution for Invoices"),
+            o2m("refund_repartition_line_ids", "account.tax.repartition.line", "refund_tax_id",
+                "Distribution for Refund Invoices"),
+        ]
+    else:
+        tax_fields += [
+            o2m("invoice_repartition_line_ids", "account.tax.repartition.line", "tax_id", "Distribution for Invoices",
+                domain=(("document_type", "=", "invoice"),)),
+            o2m("refund_repartition_line_ids", "account.tax.repartition.line", "tax_id",
+                "Distribution for Refund Invoices", domain=(("document_type", "=", "refund"),)),
+            o2m("repartition_line_ids", "account.tax.repartition.line", "tax_id", "Distribution"),
+        ]
+
     stock_move_qty = ([flt("quantity", "Quantity"), boolean("picked", "Picked")] if v >= 17
                       else [flt("quantity_done", "Quantity Done", store=False)])
     move_line_qty = ([flt("quantity", "Quantity"), boolean("picked", "Picked"),
@@ -255,12 +284,24 @@ def _specs(version: int) -> list[tuple[str, str, str, list[Field]]]:
             char("name", "Currency", required=True), char("symbol", "Symbol", required=True),
             flt("rounding", "Rounding Factor"), integer("decimal_places", "Decimal Places", store=False),
             boolean("active", "Active"), char("currency_unit_label", "Currency Unit"),
+            o2m("rate_ids", "res.currency.rate", "currency_id", "Rates"),
+        ]),
+        ("res.currency.rate", "Currency Rate", "name desc", [
+            date("name", "Date", required=True),
+            flt("rate", "Technical Rate"),
+            flt("company_rate", "Company Rate", store=False),
+            flt("inverse_company_rate", "Inverse Company Rate", store=False),
+            m2o("currency_id", "res.currency", "Currency", required=True, readonly=True),
+            m2o("company_id", "res.company", "Company"),
         ]),
         ("res.company", "Companies", "sequence, name", [
             char("name", "Company Name", required=True),
             m2o("currency_id", "res.currency", "Currency", required=True),
             m2o("partner_id", "res.partner", "Partner", required=True),
             integer("sequence", "Sequence"),
+            boolean("anglo_saxon_accounting", "Use anglo-saxon accounting"),
+            sel("point_of_sale_update_stock_quantities", "Update quantities in stock",
+                (("closing", "At the session closing (faster)"), ("real", "In real time (accurate but slower)"))),
         ]),
         ("res.partner", "Contact", "complete_name ASC, id DESC", [
             char("name", "Name"), char("complete_name", "Complete Name"), char("ref", "Reference"),
@@ -319,6 +360,9 @@ def _specs(version: int) -> list[tuple[str, str, str, list[Field]]]:
             m2o("company_id", "res.company", "Company", required=True), boolean("active", "Active"),
         ]),
         ("account.tax", "Tax", "sequence,id", tax_fields),
+        ("account.tax.repartition.line", "Tax Repartition Line",
+         "document_type, repartition_type, sequence, id" if v >= 17 else "sequence, repartition_type, id",
+         repartition_fields),
         ("stock.warehouse", "Warehouse", "sequence,id", [
             char("name", "Warehouse", required=True), char("code", "Short Name", required=True),
             m2o("company_id", "res.company", "Company", required=True),
@@ -439,6 +483,7 @@ def _specs(version: int) -> list[tuple[str, str, str, list[Field]]]:
             sel("state", "Status", POS_SESSION_STATE, required=True, readonly=True),
             m2o("company_id", "res.company", "Company", readonly=True),
             m2o("currency_id", "res.currency", "Currency", store=False, readonly=True),
+            boolean("update_stock_at_closing", "Stock should be updated at closing"),
             o2m("order_ids", "pos.order", "session_id", "Orders"),
         ]),
         ("pos.order", "Point of Sale Orders", "date_order desc, name desc, id desc", [
@@ -513,7 +558,11 @@ def _specs(version: int) -> list[tuple[str, str, str, list[Field]]]:
             money("amount_total", "Total", readonly=True),
             money("amount_residual", "Amount Due", readonly=True),
             money("amount_untaxed_signed", "Untaxed Amount Signed", readonly=True),
+            money("amount_tax_signed", "Tax Signed", readonly=True),
             money("amount_total_signed", "Total Signed", readonly=True),
+            money("amount_total_in_currency_signed", "Total in Currency Signed", readonly=True),
+            m2o("commercial_partner_id", "res.partner", "Commercial Entity", readonly=True),
+            m2o("company_currency_id", "res.currency", "Company Currency", store=False, readonly=True),
             sel("payment_state", "Payment Status", (("not_paid", "Not Paid"), ("in_payment", "In Payment"),
                                                      ("paid", "Paid"), ("partial", "Partially Paid"),
                                                      ("reversed", "Reversed"),
@@ -537,10 +586,13 @@ def _specs(version: int) -> list[tuple[str, str, str, list[Field]]]:
             money("amount_currency", "Amount in Currency"),
             m2m("tax_ids", "account.tax", "Taxes"), m2o("tax_line_id", "account.tax", "Originator Tax",
                                                         readonly=True),
+            m2o("tax_repartition_line_id", "account.tax.repartition.line", "Originator Tax Distribution Line",
+                readonly=True),
             sel("display_type", "Display Type", _display_types(v), required=True),
             m2o("partner_id", "res.partner", "Partner"), m2o("company_id", "res.company", "Company",
                                                                readonly=True),
             m2o("currency_id", "res.currency", "Currency", required=True),
+            m2o("company_currency_id", "res.currency", "Company Currency", readonly=True),
             sel("parent_state", "Status", MOVE_STATE, readonly=True),
             date("date", "Date", readonly=True),
         ]),

@@ -62,6 +62,7 @@ class Writer:
             complete = rules.defaults(self, table, plain)
             converted = {name: self.convert(spec, name, value, []) for name, value in complete.items()}
             self._check_required(spec, converted, set(spec.fields) - rules.filled_later(table, complete))
+            rules.check_values(self, table, None, converted)
             batch.append((converted, x2many, set(plain)))
         if not batch:
             return []
@@ -87,6 +88,7 @@ class Writer:
         converted = {name: self.convert(spec, name, value, []) for name, value in plain.items()
                      if spec.fields[name].type != "many2many"}
         self._check_required(spec, converted, set(converted))
+        rules.check_values(self, table, rows, converted)
         for name, value in converted.items():
             table.assign(rows, name, [value] * len(rows))
         for name, value in plain.items():

@@ -44,7 +44,7 @@ from etl.transform.profit import clean_profit
 from etl.transform.purchases import clean_purchases
 from etl.transform.quarantine import CleanContext, CleanResult
 from etl.transform.stock_quants import clean_stock_quants
-from odoorpc_connector import Domain, OdooClient
+from odoorpc_connector import Domain
 
 # (source, business day, business timezone) -> records; the source is an OdooClient, or the lake root for datasets
 # the catalogue marks as derived from the lake.

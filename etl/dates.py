@@ -49,3 +49,29 @@ def parse_day(value: str | date | None, tz: ZoneInfo) -> date:
 def future_days(days: list[date], today: date) -> list[date]:
     """The days after `today` (the current business day): no daily fact of theirs can exist yet."""
     return [day for day in days if day > today]
+
+
+class DayRangeError(ValueError):
+    """A day range an operator asked for and the ETL refuses; the message is one line saying why."""
+
+
+def checked_days(start: date, end: date, tz: ZoneInfo, *, allow_future: bool = False, max_days: int | None = None,
+                 labels: tuple[str, str] = ("start", "end"), now: datetime | None = None) -> list[date]:
+    """Every day from `start` to `end`, the operator input rules (console, operator window, dashboard) in one place.
+
+    Refused with DayRangeError: `end` before `start`; more than `max_days` days; a day after the current business
+    day in `tz` (today itself is allowed), unless `allow_future` (removing days loaded by mistake). `labels` name
+    the two ends in the message as the caller's form does (`--start`/`--end`).
+    """
+    start_label, end_label = labels
+    if end < start:
+        raise DayRangeError(f"{end_label} {end} is before {start_label} {start}")
+    days = day_range(start, end)
+    if max_days is not None and len(days) > max_days:
+        raise DayRangeError(f"{start} to {end} is {len(days)} days: at most {max_days} days at a time")
+    today = business_today(tz, now)
+    future = future_days(days, today)
+    if future and not allow_future:
+        raise DayRangeError(f"{future[0]} is after the current business day {today} ({tz.key}): "
+                            "daily facts of future days do not exist yet")
+    return days

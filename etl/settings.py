@@ -25,6 +25,7 @@ PROTOCOLS = ("jsonrpc", "jsonrpc+ssl")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOCK_BACKENDS = ("redis", "file")
+MIN_SECRET_KEY_CHARS = 32
 
 
 class SettingsError(ValueError):
@@ -67,6 +68,7 @@ class Settings:
     dash_cache_ttl_seconds: int
     ops_username: str | None
     ops_password: str | None = field(repr=False)
+    secret_key: str | None = field(repr=False)  # NKDASH_SECRET_KEY: signs the dashboard's session cookies
     log_level: str
     log_format: str
     host: str
@@ -180,6 +182,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if bool(ops_user) != bool(ops_password):
         missing = "OPS_PASSWORD" if ops_user else "OPS_USERNAME"
         raise SettingsError(f"{missing} is not set: OPS_USERNAME and OPS_PASSWORD go together")
+    secret_key = _read(env, "NKDASH_SECRET_KEY")
+    if secret_key is not None and len(secret_key) < MIN_SECRET_KEY_CHARS:  # the value is never shown: a secret
+        raise SettingsError(f"NKDASH_SECRET_KEY is too short: use at least {MIN_SECRET_KEY_CHARS} random characters")
     lake_root = _read(env, "DATA_LAKE_ROOT") or str(PROJECT_ROOT / "data-lake")
     if "://" in lake_root:
         raise SettingsError(f"DATA_LAKE_ROOT={lake_root!r} is not supported yet: use a local or mounted directory")
@@ -201,6 +206,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         dash_cache_ttl_seconds=_parse(env, "DASH_CACHE_TTL_SECONDS", 300, int, "seconds"),
         ops_username=ops_user,
         ops_password=ops_password,
+        secret_key=secret_key,
         log_level=_parse(env, "LOG_LEVEL", "INFO", _choice(LOG_LEVELS, upper=True), "DEBUG/INFO/WARNING/ERROR"),
         log_format=_parse(env, "LOG_FORMAT", "json", _choice(LOG_FORMATS), "json or text"),
         host=_read(env, "HOST") or "127.0.0.1",

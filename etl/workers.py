@@ -20,8 +20,7 @@ from etl.settings import Settings
 PING_TIMEOUT_SECONDS = 1.0
 CACHE_SECONDS = 15.0
 # The ping gives up instead of Celery's reconnect loop when the broker does not answer.
-_BROKER_OPTIONS = {"max_retries": 0, "socket_timeout": PING_TIMEOUT_SECONDS,
-                   "socket_connect_timeout": PING_TIMEOUT_SECONDS}
+_BROKER_OPTIONS = {"max_retries": 0}
 
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
@@ -31,15 +30,26 @@ def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def broker_app(broker_url: str, timeout: float = PING_TIMEOUT_SECONDS, *, backend: str | None = None,
+               name: str = "nkdash-health") -> Celery:
+    """A minimal Celery app on `broker_url` (and result `backend`) that gives up after `timeout` instead of
+    reconnecting: for processes that must not import `etl_tasks` (the dashboard) to ping workers or send a task by
+    name. The caller closes it."""
+    app = Celery(name, broker=broker_url, backend=backend, set_as_current=False)
+    app.conf.update(broker_connection_retry=False, broker_connection_timeout=timeout,
+                    broker_transport_options={**_BROKER_OPTIONS, "socket_timeout": timeout,
+                                              "socket_connect_timeout": timeout},
+                    redis_socket_timeout=timeout, redis_socket_connect_timeout=timeout)
+    return app
+
+
 def ping_workers(broker_url: str, timeout: float = PING_TIMEOUT_SECONDS) -> dict[str, Any]:
     """Ask every worker consuming through `broker_url` to answer within `timeout` (uncached).
 
     `{"ok": bool, "workers": [hostname, ...], "checked_at": iso}`, plus `error` (an exception type, never a URL)
     when the broker could not be asked.
     """
-    app = Celery("nkdash-health", broker=broker_url, set_as_current=False)
-    app.conf.update(broker_connection_retry=False, broker_connection_timeout=timeout,
-                    broker_transport_options=_BROKER_OPTIONS)
+    app = broker_app(broker_url, timeout)
     try:
         replies = app.control.inspect(timeout=timeout).ping() or {}
     except Exception as exc:  # noqa: BLE001 - any broker failure means "no worker could be asked"

@@ -247,6 +247,12 @@ class Lake:
         assert self._files is not None
         return sorted(self._files.facts[fact])
 
+    def partial_days(self, fact: str) -> list[date]:
+        """Loaded business days of `fact` whose manifest marks them in progress (today so far)."""
+        self._data_version()
+        assert self._files is not None
+        return sorted(day for day, day_file in self._files.facts[fact].items() if day_file.partial)
+
     def unreadable(self) -> list[Unreadable]:
         """The files the last refresh left out as unreadable (none before the first one; never waits for it)."""
         files = self._files

@@ -1,63 +1,79 @@
-"""Display formatting in Indonesian conventions; values stay exact until they are shown.
+"""Display formatting in the owner's language (Babel, CLDR data); values stay exact until they are shown.
 
-- Rupiah: `Rp 1.234.567` (dot thousands separator, no decimals; half away from zero), negative `-Rp 1.234`.
-- Compact Rupiah for chart axes and tight spaces, Indonesian units: `rb` (ribu, 10³), `jt` (juta, 10⁶),
-  `M` (miliar, 10⁹), `T` (triliun, 10¹²), one decimal with a decimal comma: `Rp 1,2 M`, `Rp 3,4 jt`, `Rp 950 rb`.
-- Numbers: `1.234` (dot thousands); percentages `12,3%`; changes signed `+12,3%` / `-4,0%`, `—` when undefined.
+Every function takes `lang` ('id' default | 'en'; see services.i18n) and rounds half away from zero first:
+- Rupiah, no decimals: `Rp 1.234.567` (id) / `Rp 1,234,567` (en); negative `-Rp 1.234`.
+- Compact Rupiah for chart axes, bars and tight spaces, one decimal in CLDR's short units: `Rp 1,2 jt`,
+  `Rp 850 rb`, `Rp 1,2 M` (miliar), `Rp 2,5 T` (id) / `Rp 1.2M`, `Rp 850K`, `Rp 1.2B` (en).
+- Numbers `1.234` / `1,234`; percentages `12,3%` / `12.3%`; changes signed `+12,3%` / `-4,0%`; `—` when undefined.
+Spaces are plain spaces (CLDR's no-break spaces are replaced), so text reads and parses the same everywhere.
 """
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_compact_decimal, format_decimal
+
+from services.i18n import DEFAULT_LANGUAGE, language
+
 NO_VALUE = "—"
-_COMPACT_UNITS = ((10**12, "T"), (10**9, "M"), (10**6, "jt"), (10**3, "rb"))
+_LARGEST_COMPACT_EXPONENT = 12  # CLDR short units stop at trillions (T)
 
 
 def _round_half_up(value: float, places: int = 0) -> Decimal:
-    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def format_number(value: float, places: int = 0) -> str:
-    """`1234567.891` → `1.234.567` (or `1.234.567,89` with places=2)."""
-    text = f"{_round_half_up(abs(value), places):,.{places}f}"
-    swapped = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    negative = _round_half_up(value, places) < 0
-    return f"-{swapped}" if negative else swapped
+def _plain(text: str) -> str:
+    return text.replace("\xa0", " ").replace("\u202f", " ")
 
 
-def format_rupiah(value: float | None) -> str:
+def format_number(value: float, places: int = 0, lang: str = DEFAULT_LANGUAGE) -> str:
+    """`1234567.891` → `1.234.567` (id) / `1,234,567` (en); `1.234.567,89` with places=2."""
+    rounded = _round_half_up(value, places)
+    if rounded == 0:
+        rounded = abs(rounded)  # never "-0"
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return _plain(format_decimal(rounded, format=pattern, locale=language(lang)))
+
+
+def format_rupiah(value: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
     if value is None:
         return NO_VALUE
-    text = format_number(value)
+    text = format_number(value, lang=lang)
     return f"-Rp {text[1:]}" if text.startswith("-") else f"Rp {text}"
 
 
-def format_rupiah_compact(value: float | None) -> str:
+def format_rupiah_compact(value: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One decimal of the largest CLDR short unit (`rb`, `jt`, `M`, `T` / `K`, `M`, `B`, `T`); below a thousand the
+    whole amount."""
     if value is None:
         return NO_VALUE
     magnitude = abs(value)
-    for size, unit in _COMPACT_UNITS:
-        if magnitude >= size:
-            scaled = format_number(magnitude / size, 1).removesuffix(",0")
-            return f"{'-' if value < 0 else ''}Rp {scaled} {unit}"
-    return format_rupiah(value)
+    if _round_half_up(magnitude) < 1000:
+        return format_rupiah(value, lang)
+    exponent = min(3 * int(math.log10(magnitude) // 3), _LARGEST_COMPACT_EXPONENT)
+    step = Decimal(10) ** (exponent - 1)  # one decimal of the unit, rounded half up before Babel sees it
+    rounded = (Decimal(repr(float(magnitude))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
+    text = _plain(format_compact_decimal(rounded, format_type="short", locale=language(lang), fraction_digits=1))
+    return f"{'-' if value < 0 else ''}Rp {text}"
 
 
-def format_percent(value: float | None, places: int = 1) -> str:
-    return NO_VALUE if value is None else f"{format_number(value, places)}%"
+def format_percent(value: float | None, places: int = 1, lang: str = DEFAULT_LANGUAGE) -> str:
+    return NO_VALUE if value is None else f"{format_number(value, places, lang)}%"
 
 
-def format_change(value: float | None, places: int = 1) -> str:
+def format_change(value: float | None, places: int = 1, lang: str = DEFAULT_LANGUAGE) -> str:
     """Signed change in percent; `—` when there is no previous value to compare with."""
     if value is None:
         return NO_VALUE
-    text = format_percent(value, places)
-    return text if text.startswith("-") or text == format_percent(0.0, places) else f"+{text}"
+    text = format_percent(value, places, lang)
+    return text if text.startswith("-") or text == format_percent(0.0, places, lang) else f"+{text}"
 
 
 def parse_rupiah(text: str) -> int:
-    """Inverse of `format_rupiah` for whole rupiah (used by tests reading the page)."""
+    """Inverse of `format_rupiah` for whole rupiah in either language (used by tests reading the page)."""
     negative = text.strip().startswith("-")
-    digits = text.replace("Rp", "").replace("-", "").replace(".", "").strip()
+    digits = text.replace("Rp", "").replace("-", "").replace(".", "").replace(",", "").strip()
     return -int(digits) if negative else int(digits)

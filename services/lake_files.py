@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +34,7 @@ class DayFile:
 
     relative: str  # from the lake root, as the manifest names it
     version: FileVersion
+    partial: bool = False  # the manifest marks the day in progress (today so far)
 
     @property
     def key(self) -> FileKey:
@@ -136,7 +137,7 @@ class LakeFiles:
                         continue
                     day_file, problem = _checked(root, relative, known.get(day))
                     if day_file is not None:
-                        facts[fact][day] = day_file
+                        facts[fact][day] = replace(day_file, partial=manifest.partial)
                     else:
                         unreadable.append(Unreadable(dataset, day, key, problem))
         dimensions = {}

@@ -7,7 +7,9 @@ text; values are parameters.
   lie beside them), with the hive `year`, `month`, `day` columns of its day partition: the business day the file
   belongs to, which serving tables keep as `source_day`.
 - A fact or dimension with no readable file is a typed-empty relation, so pages show "no data" rather than failing.
-- `fact_sales_all`: POS and invoice sales lines in one shape (`channel` = 'pos' | 'invoice').
+- `fact_sales_all`: POS and invoice sales lines in one shape (`channel` = 'pos' | 'invoice'). An invoice line has no
+  cashier (null) and its `discount_amount` is derived in revenue's basis (tax incl., company currency):
+  revenue × discount_pct ÷ (100 − discount_pct), null for a line given away whole (100 %).
 
 Serving tables (`serving_tables`) are computed per source day from that day's files alone (an order's lines all
 live in its day's file) and embed no dimension attribute, so a dimension change only concerns the views. Every row
@@ -87,13 +89,15 @@ def probe_sql(path: Path) -> str:
 
 _POS_SALES_PIECE = """
     SELECT 'pos' AS channel, date, year, month, day, order_ts, order_id, line_id, store_id, product_id, customer_id,
-           quantity, revenue, revenue_excl_tax, tax_amount, is_refund
+           quantity, revenue, revenue_excl_tax, tax_amount, is_refund, cashier_id, discount_amount
     FROM {relation}"""
 
 _INVOICE_SALES_PIECE = """
     SELECT 'invoice' AS channel, date, year, month, day, CAST(NULL AS TIMESTAMPTZ) AS order_ts, move_id AS order_id,
            line_id, CAST(NULL AS BIGINT) AS store_id, product_id, customer_id, quantity, revenue, revenue_excl_tax,
-           tax_amount, move_type = 'out_refund' AS is_refund
+           tax_amount, move_type = 'out_refund' AS is_refund, CAST(NULL AS BIGINT) AS cashier_id,
+           CASE WHEN discount_pct > 0 AND discount_pct < 100 THEN revenue * discount_pct / (100 - discount_pct)
+                WHEN coalesce(discount_pct, 0) = 0 THEN 0.0 END AS discount_amount
     FROM {relation}"""
 
 
@@ -118,6 +122,7 @@ _SALES_LINES_SQL = f"""
     SELECT channel, date, CAST(hour(timezone($tz, order_ts)) AS TINYINT) AS local_hour,
            CAST(isodow(timezone($tz, order_ts)) AS TINYINT) AS local_weekday, order_id, store_id, product_id,
            quantity, revenue, revenue_excl_tax, is_refund, line_rank = 1 AND NOT is_refund AS first_sale_line,
+           cashier_id, discount_amount,
            {_SOURCE_DAY}
     FROM ranked ORDER BY date, order_id"""
 

@@ -1,34 +1,57 @@
 """Sales KPIs and breakdowns (DESIGN §6): the one definition of each number the pages show.
 
 Every query reads the `sales_lines` serving table (built from `fact_sales_all`, POS + invoices) through the same
-filtered-lines CTE, so a KPI means the same on every page: Revenue = Σ revenue (tax incl.); Net sales = Σ revenue_excl_tax; Orders = distinct orders with a
-non-refund line; AOV = revenue ÷ orders; Units = Σ quantity; Refunds = Σ revenue of refund lines (negative).
-Filters are values passed as query parameters; a category filter includes all its descendant categories (parent
-chain of dim_categories). Results are polars frames or plain values; rounding is left to `services.formatting`.
+filtered-lines CTE, so a KPI means the same on every page: Revenue = Σ revenue (tax incl.); Net sales = Σ
+revenue_excl_tax; Orders = distinct orders with a non-refund line; AOV = revenue ÷ orders; Units = Σ quantity;
+Refunds = Σ revenue of refund lines (negative); Basket size = units sold ÷ orders; Discount depth = discount given ÷
+(revenue + discount given) of the sold lines. Filters are values passed as query parameters; a category filter
+includes all its descendant categories (parent chain of dim_categories). Comparisons (previous period, same dates
+last year) use only the days loaded in both periods (services.periods). Results are polars frames or plain values;
+rounding is left to `services.formatting`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
 
 from services.duckdb_connector import Lake, latest_loaded_day, loaded_sales_days
+from services.filters import FilterChoices as FilterOptions  # noqa: F401  (re-exported for existing callers)
+from services.filters import category_labels, category_tree_cte
+from services.filters import filter_choices as filter_options  # noqa: F401
+from services.periods import (COMPARISONS, LAST_YEAR, PREVIOUS, Change, Coverage, Window, comparison_window, coverage,
+                              loaded_in_all)
 
-KPI_NAMES = ("revenue", "net_sales", "orders", "aov", "units", "refunds")
+KPI_NAMES = ("revenue", "net_sales", "orders", "aov", "units", "refunds")  # the headline six (Overview)
+SALES_KPI_NAMES = (*KPI_NAMES, "basket_size", "discount_depth")  # the Sales page's cards
+# Whether a rise is good news for the owner: refunds compare by their size (more refunded is bad whatever the sign),
+# deeper discounts are neither (a promotion may be intended).
+HIGHER_IS_BETTER: dict[str, bool | None] = {
+    "revenue": True, "net_sales": True, "orders": True, "aov": True, "units": True, "refunds": False,
+    "basket_size": True, "discount_depth": None,
+}
+CHANNEL_FACTS = {"pos": "fact_sales", "invoice": "fact_invoice_sales"}
 
 
 @dataclass(frozen=True)
 class SalesFilters:
-    """What the user selected: an inclusive business-day range and optional store/category/brand ids."""
+    """What the user selected: an inclusive business-day range and optional store/category/brand ids and channel.
+
+    `only_days`, when set, restricts the range to those business days (a comparison over the days loaded in both
+    periods).
+    """
 
     start: date
     end: date
     store_ids: tuple[int, ...] = field(default=())
     category_ids: tuple[int, ...] = field(default=())
     brand_ids: tuple[int, ...] = field(default=())
+    channel: str | None = None  # 'pos' | 'invoice' | None (both)
+    only_days: tuple[date, ...] | None = None
 
     @property
     def cuts_orders(self) -> bool:
@@ -42,8 +65,11 @@ class SalesFilters:
     def previous(self) -> SalesFilters:
         """The period of equal length that ends the day before `start`."""
         end = self.start - timedelta(days=1)
-        return SalesFilters(end - timedelta(days=self.days - 1), end, self.store_ids, self.category_ids,
-                            self.brand_ids)
+        return replace(self, start=end - timedelta(days=self.days - 1), end=end, only_days=None)
+
+    def over(self, start: date, end: date, only_days: tuple[date, ...] | None = None) -> SalesFilters:
+        """The same filters over another range (and day subset)."""
+        return replace(self, start=start, end=end, only_days=only_days)
 
 
 def orders_sql(filters: SalesFilters) -> str:
@@ -65,16 +91,18 @@ def _filtered_lines(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"start": filters.start, "end": filters.end}
     ctes: list[str] = []
     conditions = ["date BETWEEN $start AND $end"]
+    if filters.only_days is not None:
+        params["only_days"] = list(filters.only_days)
+        conditions.append("list_contains($only_days, date)")
+    if filters.channel:
+        params["channel"] = filters.channel
+        conditions.append("channel = $channel")
     if filters.store_ids:
         params["store_ids"] = list(filters.store_ids)
         conditions.append("list_contains($store_ids, store_id)")
     if filters.category_ids:
         params["category_ids"] = list(filters.category_ids)
-        ctes.append("""category_tree AS (
-        SELECT category_id FROM dim_categories WHERE list_contains($category_ids, category_id)
-        UNION
-        SELECT child.category_id FROM dim_categories AS child JOIN category_tree ON child.parent_id = category_tree.category_id
-    )""")
+        ctes.append(category_tree_cte())
         conditions.append(
             "product_id IN (SELECT product_id FROM dim_products WHERE category_id IN (SELECT category_id FROM category_tree))"
         )
@@ -90,6 +118,32 @@ def _filtered_lines(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
     return f"{keyword} " + ",\n    ".join(ctes), params
 
 
+def sales_days(lake: Lake, channel: str | None = None) -> set[date]:
+    """Business days whose sales are loaded for `channel` (both: days loaded for every channel ever loaded)."""
+    channels = [channel] if channel else list(CHANNEL_FACTS)
+    return loaded_in_all(lake.loaded_days(CHANNEL_FACTS[name]) for name in channels
+                         if CHANNEL_FACTS[name] in _facts(lake))
+
+
+def sales_partial_days(lake: Lake, channel: str | None = None) -> set[date]:
+    """Loaded days still in progress (today so far) in any selected channel."""
+    channels = [channel] if channel else list(CHANNEL_FACTS)
+    return {day for name in channels if CHANNEL_FACTS[name] in _facts(lake)
+            for day in lake.partial_days(CHANNEL_FACTS[name])}
+
+
+def _facts(lake: Lake) -> set[str]:
+    from etl.catalog import fact_schemas  # the catalogue (never the ETL registry)
+
+    return set(fact_schemas())
+
+
+def sales_coverage(lake: Lake, filters: SalesFilters, today: date) -> Coverage:
+    """Which days of the selection are loaded, still to come, or in progress."""
+    return coverage(filters.start, filters.end, sales_days(lake, filters.channel), today,
+                    sales_partial_days(lake, filters.channel))
+
+
 def _change_pct(current: float | None, previous: float | None) -> float | None:
     if current is None or not previous:
         return None
@@ -98,28 +152,42 @@ def _change_pct(current: float | None, previous: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Kpi:
-    """One KPI for the selected period, the previous period of equal length, and the change in percent."""
+    """One KPI for the selected period with its comparisons (previous period of equal length, same dates last
+    year). Sums over days without sales are 0; ratios without a denominator (AOV with no order) are None."""
 
     name: str
-    value: float
-    previous: float | None  # None when no day of the previous period is loaded ("not loaded" is not "no sales")
-    change_pct: float | None
+    value: float | None
+    vs_previous: Change
+    vs_last_year: Change
+
+    @property
+    def previous(self) -> float | None:
+        """The previous period's value; None when none of its days is loaded ("not loaded" is not "no sales")."""
+        return self.vs_previous.value
+
+    @property
+    def change_pct(self) -> float | None:
+        return self.vs_previous.change_pct
 
 
 def sales_cube(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
-    """The selected lines summed per business day × local weekday × local hour × store (the page's order grain).
+    """The selected lines summed per business day × channel × local weekday × local hour × store (the order grain).
 
-    Every order falls in exactly one cell (one day, one time, one store), so distinct-order counts add up across
-    cells, and KPIs, the daily trend, the heatmap and the store comparison are all sums over this one result.
-    Invoice lines have no time or store: their cells carry nulls there.
+    Every order falls in exactly one cell (one day, one channel, one time, one store), so distinct-order counts add
+    up across cells, and KPIs, the daily trend, the heatmap and the store comparison are all sums over this one
+    result. Invoice lines have no time or store: their cells carry nulls there.
     """
     ctes, params = _filtered_lines(filters)
     return lake.query(
         f"""{ctes},
     cells AS (
-        SELECT date, local_weekday AS weekday, local_hour AS hour, store_id, sum(revenue) AS revenue,
+        SELECT date, channel, local_weekday AS weekday, local_hour AS hour, store_id, sum(revenue) AS revenue,
                sum(revenue_excl_tax) AS net_sales, {orders_sql(filters)} AS orders, sum(quantity) AS units,
-               coalesce(sum(revenue) FILTER (WHERE is_refund), 0) AS refunds
+               coalesce(sum(revenue) FILTER (WHERE is_refund), 0) AS refunds,
+               count(DISTINCT order_id) FILTER (WHERE is_refund) AS refund_orders,
+               coalesce(sum(revenue) FILTER (WHERE NOT is_refund), 0) AS sold_revenue,
+               coalesce(sum(quantity) FILTER (WHERE NOT is_refund), 0) AS sold_units,
+               coalesce(sum(discount_amount) FILTER (WHERE NOT is_refund), 0) AS discount
         FROM lines GROUP BY ALL
     )
     SELECT cells.*, coalesce(dim_stores.name, 'Store ' || cells.store_id) AS store
@@ -128,39 +196,93 @@ def sales_cube(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     )
 
 
-def _cube_kpis(cube: pl.DataFrame) -> dict[str, float]:
-    totals = cube.select(pl.col("revenue", "net_sales", "orders", "units", "refunds").sum())
-    return _kpi_values(totals.row(0, named=True))
+_SUMMED = ("revenue", "net_sales", "orders", "units", "refunds", "refund_orders", "sold_revenue", "sold_units",
+           "discount")
 
 
-def kpi_comparison(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> dict[str, Kpi]:
-    """The six headline KPIs for the period and the previous period of equal length."""
-    current = _cube_kpis(sales_cube(lake, filters) if cube is None else cube)
-    earlier = filters.previous()
-    loaded = any(earlier.start <= day <= earlier.end for day in loaded_sales_days(lake))
-    previous: dict[str, float | None] = _cube_kpis(sales_cube(lake, earlier)) if loaded else dict.fromkeys(KPI_NAMES)
-    return {name: Kpi(name, current[name], previous[name], _change_pct(current[name], previous[name]))
-            for name in KPI_NAMES}
+def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float | None:
+    return numerator / denominator * scale if denominator else None
 
 
-def _kpi_values(row: dict[str, Any]) -> dict[str, float]:
-    revenue = row.get("revenue") or 0.0
-    orders = row.get("orders") or 0
+def kpi_values(totals: dict[str, Any]) -> dict[str, float | None]:
+    """The KPIs from summed cube columns (DESIGN §6 and docs/KPIS.md)."""
+    revenue, orders = totals.get("revenue") or 0.0, totals.get("orders") or 0
+    sold, discount = totals.get("sold_revenue") or 0.0, totals.get("discount") or 0.0
     return {
         "revenue": revenue,
-        "net_sales": row.get("net_sales") or 0.0,
+        "net_sales": totals.get("net_sales") or 0.0,
         "orders": float(orders),
-        "aov": revenue / orders if orders else 0.0,
-        "units": row.get("units") or 0.0,
-        "refunds": row.get("refunds") or 0.0,
+        "aov": _ratio(revenue, orders),
+        "units": totals.get("units") or 0.0,
+        "refunds": totals.get("refunds") or 0.0,
+        "basket_size": _ratio(totals.get("sold_units") or 0.0, orders),
+        "discount_depth": _ratio(discount, sold + discount, 100.0),
     }
 
 
-def daily_trend(cube: pl.DataFrame, filters: SalesFilters) -> pl.DataFrame:
-    """One row per business day of the range (zero on days without sales): revenue, net sales, orders."""
+def _cube_kpis(cube: pl.DataFrame) -> dict[str, float | None]:
+    return kpi_values(cube.select(pl.col(*_SUMMED).sum()).row(0, named=True))
+
+
+def _compared(name: str, current: float | None, earlier: float | None) -> tuple[float | None, bool | None]:
+    """Change in percent (refunds: of their size) and whether it is good news."""
+    if name == "refunds":
+        current, earlier = (abs(v) if v is not None else None for v in (current, earlier))
+    change = _change_pct(current, earlier)
+    direction = HIGHER_IS_BETTER[name]
+    good = None if direction is None or not change else (change > 0) == direction
+    return change, good
+
+
+def _window_kpis(lake: Lake, filters: SalesFilters, window: Window,
+                 current: dict[str, float | None]) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """The KPIs of the matched days of the period and of the comparison period."""
+    if not window.available:
+        return current, dict.fromkeys(current)
+    if window.restricted:
+        current = _cube_kpis(sales_cube(lake, filters.over(filters.start, filters.end, window.current_days)))
+    earlier = _cube_kpis(sales_cube(lake, filters.over(window.start, window.end, window.compare_days)))
+    return current, earlier
+
+
+def kpi_comparison(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> dict[str, Kpi]:
+    """Every sales KPI for the period, against the previous period of equal length and the same dates last year,
+    each compared over the days loaded in both periods only."""
+    values = _cube_kpis(sales_cube(lake, filters) if cube is None else cube)
+    loaded = sales_days(lake, filters.channel)
+    changes: dict[str, dict[str, Change]] = {name: {} for name in SALES_KPI_NAMES}
+    for kind in COMPARISONS:
+        window = comparison_window(kind, filters.start, filters.end, loaded)
+        current, earlier = _window_kpis(lake, filters, window, values)
+        for name in SALES_KPI_NAMES:
+            change, good = _compared(name, current[name], earlier[name])
+            changes[name][kind] = Change(kind, current[name], earlier[name], change, window.matched, window.total,
+                                         good)
+    return {name: Kpi(name, values[name], changes[name][PREVIOUS], changes[name][LAST_YEAR])
+            for name in SALES_KPI_NAMES}
+
+
+def daily_trend(cube: pl.DataFrame, filters: SalesFilters, loaded: Collection[date] | None = None,
+                partial: Collection[date] = ()) -> pl.DataFrame:
+    """One row per business day of the range: revenue, net sales, orders, refunds, discount depth, revenue per
+    channel, whether the day is loaded and in progress.
+
+    With `loaded` given, a day not loaded has nulls (a gap in a chart, never a zero); otherwise days without sales
+    are zero.
+    """
     calendar = pl.DataFrame({"date": pl.date_range(filters.start, filters.end, eager=True)})
-    by_day = cube.group_by("date").agg(pl.col("revenue", "net_sales", "orders").sum())
-    return calendar.join(by_day, on="date", how="left").fill_null(0).sort("date")
+    by_day = cube.group_by("date").agg(
+        pl.col("revenue", "net_sales", "orders", "refunds", "refund_orders", "sold_revenue", "discount").sum(),
+        pos_revenue=pl.col("revenue").filter(pl.col("channel") == "pos").sum(),
+        invoice_revenue=pl.col("revenue").filter(pl.col("channel") == "invoice").sum(),
+    )
+    trend = calendar.join(by_day, on="date", how="left").fill_null(0)
+    depth = pl.when(pl.col("sold_revenue") + pl.col("discount") != 0).then(
+        pl.col("discount") / (pl.col("sold_revenue") + pl.col("discount")) * 100)
+    is_loaded = pl.lit(True) if loaded is None else pl.col("date").is_in(list(loaded))
+    trend = trend.with_columns(discount_depth=depth, loaded=is_loaded, partial=pl.col("date").is_in(list(partial)))
+    values = [column for column in trend.columns if column not in ("date", "loaded", "partial")]
+    return trend.with_columns(pl.when(pl.col("loaded")).then(pl.col(values))).sort("date")
 
 
 def hour_weekday_heatmap(cube: pl.DataFrame) -> pl.DataFrame:
@@ -174,42 +296,48 @@ def hour_weekday_heatmap(cube: pl.DataFrame) -> pl.DataFrame:
 
 
 def product_sales(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
-    """One row per product sold: revenue, units, and the product's name, category (complete path) and brand."""
+    """One row per product sold: revenue, units, and the product's code, name, category and brand.
+
+    `label` is `[default_code] name` (the code tells products with the same name apart); `category_name` is the
+    category path without the common root (`Food / Snacks`, not `All / Food / Snacks`).
+    """
     ctes, params = _filtered_lines(filters)
-    return lake.query(
+    products = lake.query(
         f"""{ctes},
     by_product AS (
         SELECT product_id, sum(revenue) AS revenue, sum(quantity) AS units FROM lines GROUP BY product_id
     )
-    SELECT product_id, dim_products.name, category_id, category_name, brand_id, brand_name, revenue, units
+    SELECT product_id, dim_products.name, default_code, category_id, brand_id, brand_name, revenue, units
     FROM by_product LEFT JOIN dim_products USING (product_id)""",
         params,
     )
+    label = pl.when(pl.col("default_code").is_not_null()).then(
+        pl.format("[{}] {}", pl.col("default_code"), pl.col("name"))).otherwise(pl.col("name"))
+    return products.with_columns(label=label).join(
+        category_labels(lake).rename({"label": "category_name"}), on="category_id", how="left")
 
 
 def _top_by(products: pl.DataFrame, key: str, label: str, limit: int) -> pl.DataFrame:
     """Revenue and units by a product attribute (`key` id, `label` name), largest revenue first."""
     grouped = products.group_by(key).agg(
-        pl.col(label).first().fill_null("(unknown)").alias("label"), pl.col("revenue").sum(), pl.col("units").sum()
+        pl.col(label).first().alias("label"), pl.col("revenue").sum(), pl.col("units").sum()
     )
-    return grouped.rename({key: "key"}).sort(["revenue", "label"], descending=[True, False]).head(limit)
+    return grouped.rename({key: "key"}).sort(["revenue", "key"], descending=[True, False], nulls_last=True).head(limit)
 
 
 def top_products(products: pl.DataFrame, limit: int = 10) -> pl.DataFrame:
-    return _top_by(products, "product_id", "name", limit)
+    """By product id, labelled `[default_code] name`."""
+    return _top_by(products, "product_id", "label", limit)
 
 
 def top_categories(products: pl.DataFrame, limit: int = 10) -> pl.DataFrame:
-    """By the product's own category (complete path, e.g. `Food / Snacks`)."""
+    """By the product's own category (path without the common root, e.g. `Food / Snacks`)."""
     return _top_by(products, "category_id", "category_name", limit)
 
 
 def top_brands(products: pl.DataFrame, limit: int = 10) -> pl.DataFrame:
-    """By brand; products without a brand are grouped under `(no brand)`."""
-    frame = _top_by(products, "brand_id", "brand_name", limit)
-    return frame.with_columns(
-        label=pl.when(pl.col("key").is_null()).then(pl.lit("(no brand)")).otherwise(pl.col("label"))
-    )
+    """By brand; products without a brand are one row with a null key."""
+    return _top_by(products, "brand_id", "brand_name", limit)
 
 
 def store_comparison(cube: pl.DataFrame) -> pl.DataFrame:
@@ -221,21 +349,16 @@ def store_comparison(cube: pl.DataFrame) -> pl.DataFrame:
     return stores.with_columns(aov=aov).sort("revenue", descending=True)
 
 
-def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
-    """Σ amount by payment method name (POS payments; change rows are negative so the sum is what was kept).
+def channel_split(cube: pl.DataFrame) -> pl.DataFrame:
+    """Revenue, orders and AOV per channel ('pos', 'invoice'), largest revenue first."""
+    channels = cube.group_by("channel").agg(pl.col("revenue", "orders").sum())
+    aov = pl.when(pl.col("orders") > 0).then(pl.col("revenue") / pl.col("orders"))
+    return channels.with_columns(aov=aov).sort("revenue", descending=True)
 
-    Payments belong to whole orders, so only the date range and store filters apply.
-    """
-    params: dict[str, Any] = {"start": filters.start, "end": filters.end}
-    store_condition = ""
-    if filters.store_ids:
-        params["store_ids"] = list(filters.store_ids)
-        store_condition = "AND list_contains($store_ids, store_id)"
+
+def _payment_frame(lake: Lake, sql: str, params: dict[str, Any]) -> pl.DataFrame:
     return lake.query(
-        f"""WITH payments AS (
-        SELECT payment_method_id, amount FROM payments_daily
-        WHERE date BETWEEN $start AND $end {store_condition}
-    ),
+        f"""{sql},
     by_method AS (
         SELECT payment_method_id, sum(amount) AS amount FROM payments GROUP BY payment_method_id
     )
@@ -246,24 +369,96 @@ def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     )
 
 
-@dataclass(frozen=True)
-class FilterOptions:
-    """Choices for the filter bar: (id, label) pairs from the dimensions."""
+def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
+    """Σ amount by payment method name (POS payments; change rows are negative so the sum is what was kept).
 
-    stores: list[tuple[int, str]]
-    categories: list[tuple[int, str]]
-    brands: list[tuple[int, str]]
+    Payments belong to whole orders. With only date and store filters every payment of the selected days counts.
+    With a category or brand filter, each order holding selected lines counts with its payments scaled by those
+    lines' share of the order's revenue (an order paid half cash, half QRIS whose selected products are 40 % of its
+    total adds 20 % of its total to each), so the mix follows the products. Invoices have no POS payment.
+    """
+    if filters.channel == "invoice":
+        return pl.DataFrame(schema={"payment_method_id": pl.Int64, "method": pl.String, "amount": pl.Float64})
+    params: dict[str, Any] = {"start": filters.start, "end": filters.end}
+    conditions = ["date BETWEEN $start AND $end"]
+    if filters.only_days is not None:
+        params["only_days"] = list(filters.only_days)
+        conditions.append("list_contains($only_days, date)")
+    if filters.store_ids:
+        params["store_ids"] = list(filters.store_ids)
+        conditions.append("list_contains($store_ids, store_id)")
+    where = " AND ".join(conditions)
+    if not filters.cuts_orders:
+        return _payment_frame(lake, f"""WITH payments AS (
+        SELECT payment_method_id, amount FROM payments_daily WHERE {where}
+    )""", params)
+    ctes, line_params = _filtered_lines(replace(filters, channel="pos"))
+    return _payment_frame(lake, f"""{ctes},
+    selected AS (SELECT order_id, sum(revenue) AS revenue FROM lines GROUP BY order_id),
+    totals AS (
+        SELECT order_id, sum(revenue) AS revenue FROM sales_lines
+        WHERE channel = 'pos' AND order_id IN (SELECT order_id FROM selected) AND {where} GROUP BY order_id
+    ),
+    payments AS (
+        SELECT fact_payments.payment_method_id, fact_payments.amount * selected.revenue / totals.revenue AS amount
+        FROM fact_payments JOIN selected USING (order_id) JOIN totals USING (order_id)
+        WHERE fact_payments.{where.replace(" AND ", " AND fact_payments.")} AND totals.revenue <> 0
+    )""", {**params, **line_params})
 
 
-def filter_options(lake: Lake) -> FilterOptions:
-    def pairs(sql: str) -> list[tuple[int, str]]:
-        return [(int(key), str(label)) for key, label in lake.query(sql).iter_rows()]
-
-    return FilterOptions(
-        stores=pairs("SELECT store_id, name FROM dim_stores ORDER BY name"),
-        categories=pairs("SELECT category_id, coalesce(complete_name, name) AS label FROM dim_categories ORDER BY label"),
-        brands=pairs("SELECT brand_id, name FROM dim_brands ORDER BY name"),
+def basket_sizes(lake: Lake, filters: SalesFilters, largest: int = 10) -> pl.DataFrame:
+    """Orders by units sold in the order (the selected non-refund lines): 1, 2, … and `largest`+ together."""
+    ctes, params = _filtered_lines(filters)
+    return lake.query(
+        f"""{ctes},
+    baskets AS (
+        SELECT least(CAST(round(sum(quantity)) AS BIGINT), $largest) AS units
+        FROM lines WHERE NOT is_refund GROUP BY channel, order_id
     )
+    SELECT units, count(*) AS orders FROM baskets WHERE units > 0 GROUP BY units ORDER BY units""",
+        {**params, "largest": largest},
+    )
+
+
+def cashier_performance(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
+    """Per POS cashier (hr.employee, `dim_cashiers`): revenue, orders, AOV, units per order, refunds, discount.
+
+    Lines without a cashier (POS without employee login) are one row with a null id.
+    """
+    ctes, params = _filtered_lines(replace(filters, channel="pos"))
+    frame = lake.query(
+        f"""{ctes},
+    by_cashier AS (
+        SELECT cashier_id, sum(revenue) AS revenue, {orders_sql(filters)} AS orders,
+               coalesce(sum(quantity) FILTER (WHERE NOT is_refund), 0) AS sold_units,
+               coalesce(sum(revenue) FILTER (WHERE is_refund), 0) AS refunds,
+               coalesce(sum(discount_amount) FILTER (WHERE NOT is_refund), 0) AS discount
+        FROM lines GROUP BY cashier_id
+    )
+    SELECT by_cashier.*, dim_cashiers.name AS cashier
+    FROM by_cashier LEFT JOIN dim_cashiers USING (cashier_id)
+    ORDER BY revenue DESC""",
+        params,
+    )
+    per_order = pl.when(pl.col("orders") > 0)
+    return frame.with_columns(aov=per_order.then(pl.col("revenue") / pl.col("orders")),
+                              basket_size=per_order.then(pl.col("sold_units") / pl.col("orders")))
+
+
+def abc_classes(lake: Lake, start: date, end: date) -> pl.DataFrame:
+    """ABC by revenue (DESIGN §6): the SKUs sold in start..end ranked by revenue, A = the top 20 % of them, B = the
+    next 30 %, C = the rest (ties broken by product id). One row per product: product_id, revenue, rank, abc."""
+    ctes, params = _filtered_lines(SalesFilters(start, end))
+    frame = lake.query(
+        f"""{ctes}
+    SELECT product_id, sum(revenue) AS revenue FROM lines WHERE product_id IS NOT NULL GROUP BY product_id""",
+        params,
+    ).sort(["revenue", "product_id"], descending=[True, False])
+    count = frame.height
+    rank = pl.int_range(1, count + 1, dtype=pl.Int64)
+    share = rank.cast(pl.Float64) / max(count, 1)
+    return frame.with_columns(rank=rank, abc=pl.when(share <= 0.2).then(pl.lit("A"))
+                              .when(share <= 0.5).then(pl.lit("B")).otherwise(pl.lit("C")))
 
 
 def default_period(lake: Lake, today: date, days: int = 30) -> SalesFilters:
@@ -274,7 +469,7 @@ def default_period(lake: Lake, today: date, days: int = 30) -> SalesFilters:
 
 @dataclass(frozen=True)
 class SalesPage:
-    """Everything the Sales page shows for one selection."""
+    """Everything the Sales page shows for one selection (also what the dashboard benchmark times)."""
 
     kpis: dict[str, Kpi]
     trend: pl.DataFrame
@@ -287,11 +482,11 @@ class SalesPage:
 
 
 def sales_page(lake: Lake, filters: SalesFilters) -> SalesPage:
-    """The Sales page's queries for `filters` (also what the dashboard benchmark times)."""
+    """The Sales page's main queries for `filters`."""
     cube, products = sales_cube(lake, filters), product_sales(lake, filters)
     return SalesPage(
         kpis=kpi_comparison(lake, filters, cube),
-        trend=daily_trend(cube, filters),
+        trend=daily_trend(cube, filters, sales_days(lake, filters.channel), sales_partial_days(lake, filters.channel)),
         heatmap=hour_weekday_heatmap(cube),
         stores=store_comparison(cube),
         top_products=top_products(products),

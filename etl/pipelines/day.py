@@ -65,12 +65,14 @@ def _table_path(settings: Settings, summary: Summary, layer: str, table: str) ->
     return io_parquet.lake_root(settings.data_lake_root) / summary["files"][table_key(layer, table)]
 
 
-def extract_step(dataset: str, day: date, settings: Settings, client: OdooClient) -> Summary:
-    """Read the day from Odoo into a private staging file (never visible as a partition) under a new version."""
+def extract_step(dataset: str, day: date, settings: Settings, client: OdooClient | None) -> Summary:
+    """Read the day from its source (Odoo, or the lake for derived datasets) into a private staging file, never
+    visible as a partition, under a new version."""
     started = time.monotonic()
     spec = DATASETS[dataset]
     version = new_version()
-    extraction = spec.extract(client, day, settings.business_timezone)
+    source = client if spec.info.reads_odoo else settings.data_lake_root
+    extraction = spec.extract(source, day, settings.business_timezone)
     frame = raw_frame(extraction.records, extraction.field_types)
     staging = _staging_dir(settings, dataset) / f"{dataset}_{day.isoformat()}_{version}.parquet"
     io_parquet.write_parquet_atomic(frame, staging)
@@ -193,7 +195,7 @@ def publish(summary: Summary, settings: Settings) -> Summary:
 LATER_STEPS = (("save_raw", save_raw_step), ("clean", clean_step), ("load", load_step))
 
 
-def run_day(dataset: str, day: date, settings: Settings, client: OdooClient) -> Summary:
+def run_day(dataset: str, day: date, settings: Settings, client: OdooClient | None) -> Summary:
     """Extract, save, clean, load and publish one day under its lock and deadline; the outcome is recorded."""
     summary: Summary = {"dataset": dataset, "day": day.isoformat()}
     step = "lock"

@@ -24,7 +24,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 import redis
 
 from etl import io_parquet, schemas
-from etl.catalog import CATALOG
+from etl.catalog import CATALOG, DIMENSIONS_EVERY_HOURS
 from etl.dates import business_today, day_range
 from etl.day_manifest import loaded_days, read_manifest, table_key
 from etl.settings import Settings
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 REDIS_TIMEOUT_SECONDS = 1.0
 STALE_LEVELS = ("critical", "never")
 NEWEST_DAYS_CHECKED = 3  # per dataset, the newest published days whose files get a footer check
-DIMENSIONS = "dimensions"  # the `dataset` of an unreadable dimension file
+DIMENSIONS = "dimensions"  # the `dataset` of an unreadable dimension file, and the status entry of refreshes
 MANIFEST_TABLE = "manifest"  # the `table` of a manifest that does not parse
 FAILING_STATUSES = ("down", "failing")  # report statuses `/health` answers 503 for
 MAX_TEXT_CHARS = 300
@@ -207,6 +207,29 @@ def dataset_health(settings: Settings, item: Freshness, entry: Mapping[str, Any]
     }
 
 
+def dimensions_refresh(entry: Mapping[str, Any], now: datetime, secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """The dimension refresh (etl_status.json's `dimensions` entry) as the operator sees it: `status` never (no
+    refresh recorded) | failing (the last attempt failed) | stale (no success for two scheduled refreshes) | ok, the
+    last success (when, rows, seconds) and the error of a failure newer than it. It does not change the report's
+    `status`: days never fail on dimensions, and unreadable dimension files count there already."""
+    success, failure = entry.get("last_success"), entry.get("last_failure")
+    succeeded_at = success.get("finished_at", "") if success else ""
+    failing = bool(failure) and failure.get("finished_at", "") > succeeded_at
+    if failing:
+        status = "failing"
+    elif not success:
+        status = "never"
+    else:
+        age = now - datetime.fromisoformat(succeeded_at)
+        status = "stale" if age > timedelta(hours=2 * DIMENSIONS_EVERY_HOURS) else "ok"
+    return {
+        "status": status,
+        "last_success": {key: success.get(key) for key in ("finished_at", "rows_out", "seconds")} if success else None,
+        "last_error": scrub(failure.get("error") or "", secrets) if failing else None,
+        "failed_at": failure.get("finished_at") if failing else None,
+    }
+
+
 def check_lake(root: str | Path) -> dict[str, Any]:
     path = Path(root)
     readable = path.is_dir() and os.access(path, os.R_OK | os.X_OK)
@@ -254,8 +277,11 @@ def health_report(settings: Settings, today: date | None = None, *,
     today = today or business_today(settings.business_timezone)
     datasets: dict[str, dict[str, Any]] = {}
     bad: list[Unreadable] = []
+    dimensions: dict[str, Any] | None = None
     if lake["ok"]:
         entries = read_status(root)["datasets"]
+        dimensions = dimensions_refresh(entries.get(DIMENSIONS, {}), datetime.now(timezone.utc),
+                                        settings_secrets(settings))
         loaded = loaded_days_by_dataset(root)
         bad = _merge(unreadable, *(newest_files_unreadable(root, name, days) for name, days in loaded.items()),
                      dimensions_unreadable(root))
@@ -268,7 +294,8 @@ def health_report(settings: Settings, today: date | None = None, *,
     status = _overall(lake["ok"], redis_state["ok"], (entry["status"] for entry in datasets.values()),
                       dimensions_ok, workers["ok"])
     return {"status": status, "lake": lake, "redis": redis_state, "workers": workers,
-            "unreadable": [entry.as_dict() for entry in bad], "datasets": datasets, "today": today.isoformat()}
+            "unreadable": [entry.as_dict() for entry in bad], "datasets": datasets, "dimensions": dimensions,
+            "today": today.isoformat()}
 
 
 def http_status(report: Mapping[str, Any]) -> int:

@@ -25,11 +25,10 @@ from etl.extract.records import ALL_RECORDS
 from etl.published import read_published
 from etl.raw_records import raw_frame, records_frame
 from etl.reconcile import Check, DayReconciliation
-from etl.transform.inventory_moves import MOVEMENT_TYPE_NAMES, TRANSFER, received_lines
+from etl.transform.inventory_moves import MOVEMENT_TYPE_NAMES, STOCK_KEY, on_hand_from_moves, received_lines
 from odoorpc_connector import OdooClient
 
 FACT = "fact_inventory_moves"
-STOCK_KEY = ["product_id", "location_id", "lot_id"]
 QUANTITY_TOLERANCE = 1e-6  # per line: float sums taken in another order
 QUANT_FIELDS = {"product_id": "many2one", "location_id": "many2one", "lot_id": "many2one", "quantity": "float"}
 
@@ -54,23 +53,6 @@ def reconcile_inventory_day(client: OdooClient, lake: str | os.PathLike[str], da
         Check("move_lines", count, lake_lines.height),
         *(Check(f"quantity_{kind}", odoo_sums[kind], lake_sums[kind], tolerance) for kind in MOVEMENT_TYPE_NAMES),
     ))
-
-
-def on_hand_from_moves(moves: pl.DataFrame) -> pl.DataFrame:
-    """Stock per (product_id, location_id, lot_id) implied by fact_inventory_moves rows.
-
-    A line adds its quantity at its destination when that is internal stock and takes it from its source when that
-    is. signed_quantity carries the net effect on internal stock, so it tells the legs apart: > 0 → destination
-    only, < 0 → source only; an internal↔internal transfer has signed_quantity 0 but moves stock between two
-    internal locations, so it gives both legs (− at the source, + at the destination). Other lines with 0 touch no
-    internal location.
-    """
-    signed = pl.col("signed_quantity")
-    both = (pl.col("movement_type") == TRANSFER) & (signed == 0)
-    into = moves.filter((signed > 0) | both).select(
-        "product_id", pl.col("location_dest_id").alias("location_id"), "lot_id", "quantity")
-    out = moves.filter((signed < 0) | both).select("product_id", "location_id", "lot_id", -pl.col("quantity"))
-    return pl.concat([into, out]).group_by(STOCK_KEY).agg(pl.col("quantity").sum())
 
 
 def storable_products(client: OdooClient, product_ids: Iterable[int]) -> set[int]:

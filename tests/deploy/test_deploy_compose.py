@@ -166,3 +166,22 @@ def test_docker_compose_accepts_the_file(project_root: Path) -> None:
             timeout=60,
         )
         assert result.returncode == 0, result.stderr
+
+
+def test_worker_health_check_pings_its_own_node(services: dict[str, Any]) -> None:
+    test = services["celery-worker"]["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    command = test[1].split()
+    assert command[:5] == ["celery", "-A", "etl_tasks", "inspect", "ping"]
+    assert command[command.index("-d") + 1] == "celery@$$HOSTNAME", "$$ is compose's escape for the shell's $"
+
+
+def test_the_worker_beat_and_dashboard_come_back_by_themselves(services: dict[str, Any]) -> None:
+    for name in ("celery-worker", "celery-beat", "dash-app"):
+        assert services[name]["restart"] == "unless-stopped"
+
+
+def test_redis_keeps_the_queues_across_a_restart(services: dict[str, Any]) -> None:
+    command = _command(services["redis"])
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert ("redis-data", "/data") in _mounts(services["redis"])

@@ -15,7 +15,7 @@ from celery import Celery, chain
 
 from etl.day_manifest import read_manifest
 from tests.conftest import DemoOdoo
-from tests.etl.test_pos_pipeline import demo_days
+from tests.support.demo_days import demo_days
 from tests.support.demo_control import faults
 from tests.support.lake import fact
 from tests.support.processes import PROJECT_ROOT, PYTHON, ChildProcess, RedisServer, isolated_env, redis_server, running

@@ -4,7 +4,7 @@ or unreadable or the lake or Redis is down, 200 (degraded) for stale data or no 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from benchmarks.lake_generator import SMALL_LAKE
 from etl.pipelines import health as health_module
 from etl.settings import reset_settings_cache
-from etl.status import record_failure
+from etl.status import RunRecord, read_status, record_failure, record_run
 from services.health import health_report
 from tests.services.conftest import settings_for
 
@@ -112,3 +112,20 @@ def test_health_route_shows_no_paths_or_secrets(root: Path, monkeypatch: pytest.
     for forbidden in (str(root), "/tmp", *secrets.values(), "hunter2-redis"):
         assert forbidden not in text, forbidden
     assert "x.parquet" in text and "unreadable" in text
+
+
+def test_the_dimension_refresh_state_is_reported_without_changing_the_status(root: Path) -> None:
+    assert health_report(settings_for(root), today=DAY_AFTER)[0]["dimensions"]["status"] == "never"
+    record_run(root, RunRecord("dimensions", "", True, 40, 40, 0, 1.5, [], finished_at="2024-03-01T01:00:00+00:00"))
+    record_run(root, RunRecord("dimensions", "", False, 0, 0, 0, 0.0, [], error="OdooUnavailableError: odoo down",
+                               finished_at="2024-03-01T02:00:00+00:00", step="dimensions"))
+    now = datetime(2024, 3, 1, 3, tzinfo=timezone.utc)
+    state = health_module.dimensions_refresh(read_status(root)["datasets"]["dimensions"], now)
+    assert state == {"status": "failing", "last_error": "OdooUnavailableError: odoo down",
+                     "failed_at": "2024-03-01T02:00:00+00:00",
+                     "last_success": {"finished_at": "2024-03-01T01:00:00+00:00", "rows_out": 40, "seconds": 1.5}}
+    body, status = health_report(settings_for(root), today=DAY_AFTER)
+    assert body["dimensions"]["status"] == "failing" and status == 200
+    entry = {"last_success": {"finished_at": "2024-03-01T01:00:00+00:00", "rows_out": 40, "seconds": 1.5}}
+    assert health_module.dimensions_refresh(entry, now)["status"] == "ok"
+    assert health_module.dimensions_refresh(entry, now + timedelta(hours=9))["status"] == "stale"
