@@ -1001,13 +1001,14 @@ class Generator:
         uk, at = np.unique(L_o[inv_line] * npr + pos["L_product"][inv_line], return_inverse=True)
         sums = round_qty(np.bincount(at, weights=pos["L_qty"][inv_line]))
         o_idx, prod = uk // npr, uk % npr
+        synced = np.minimum(pos["create"], self.b.horizon_ts)  # as the orders' create_date
         pick_of_order = {o: picking(int(pos["store"][o]) + 1, "POS", self.wh_stock[int(pos["store"][o]) + 1],
-                                    self.loc_customer, int(pos["create"][o]), origin=pos["names"][o],
+                                    self.loc_customer, int(synced[o]), origin=pos["names"][o],
                                     partner=int(pos["partner"][o]), session=int(pos["sess"][o]) + 1, pos_order=o + 1)
                          for o in np.unique(o_idx).tolist()}
         store_of = pos["store"][o_idx]
         names = np.array(pos["names"], dtype=object)
-        add(prod, sums, np.array(self.wh_stock)[store_of + 1], self.loc_customer, pos["create"][o_idx],
+        add(prod, sums, np.array(self.wh_stock)[store_of + 1], self.loc_customer, synced[o_idx],
             picking=np.array([pick_of_order[o] for o in o_idx.tolist()], dtype=np.int64), ptype=pos_ptype[store_of],
             origin=names[o_idx])
         np.add.at(sold_units, (pos["sess"][o_idx] // ns, store_of, prod), sums)

@@ -392,7 +392,8 @@ def _move_lines_rewritten(writer: Writer, table: Table, rows: np.ndarray, names:
 
 
 def _repartition_links(writer: Writer, table: Table, rows: np.ndarray) -> None:
-    """Odoo 16: a distribution line's ``tax_id`` / ``document_type`` come from ``invoice_tax_id`` / ``refund_tax_id``."""
+    """Odoo 16: a distribution line's ``tax_id`` / ``document_type`` come from ``invoice_tax_id`` /
+    ``refund_tax_id``."""
     if "invoice_tax_id" not in table.spec.fields:
         return
     invoice, refund = table.col("invoice_tax_id")[rows], table.col("refund_tax_id")[rows]
@@ -498,7 +499,7 @@ def after_create(writer: Writer, table: Table, rows: np.ndarray, given: list[set
 def after_write(writer: Writer, table: Table, rows: np.ndarray, names: set[str]) -> None:
     """Model behaviour once ``names`` were written on ``rows``."""
     for rel in related_of(table):
-        if rel.via in names:
+        if rel.via in names and rel.field not in names:  # a value written along with its parent is kept
             pull(writer, table, rows, rel)
     refresh(writer, table, rows, names, created=False)
     compute = COMPUTE_ON_WRITE.get(table.spec.name)
