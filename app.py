@@ -8,7 +8,7 @@ from flask import Response, jsonify
 
 from etl.logs import configure_logging
 from etl.settings import exit_on_invalid_settings, get_settings
-from pages.components import app_shell
+from pages.components import app_shell, current_language
 from services.duckdb_connector import LakeRefresher, get_lake
 from services.health import health_report
 from services.operator_auth import configure_sessions
@@ -20,13 +20,22 @@ configure_sessions(server)  # the operator login's session cookie (NKDASH_SECRET
 
 def serve_layout() -> dmc.MantineProvider:
     return dmc.MantineProvider(
-        app_shell(dash.page_registry.values(), dash.page_container),
+        app_shell(dash.page_registry.values(), dash.page_container, current_language()),
         defaultColorScheme="light",
         theme={"primaryColor": "indigo", "defaultRadius": "md"},
     )
 
 
 app.layout = serve_layout
+_interpolate_index = app.interpolate_index
+
+
+def _index_with_language(**kwargs: str) -> str:
+    """The page's `<html lang>` from the first byte (the language switch keeps it current afterwards)."""
+    return _interpolate_index(**kwargs).replace("<html>", f'<html lang="{current_language()}">', 1)
+
+
+app.interpolate_index = _index_with_language  # type: ignore[method-assign]
 
 
 

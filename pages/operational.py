@@ -1,0 +1,354 @@
+"""Operational page: the health of every dataset (refreshed every 30 s), and the operator's refresh actions.
+
+Reading is open to everyone. The actions (Async refresh of up to 31 days on the Celery workers, Sync refresh of one
+day in this process) need the operator login; the action callback checks the Flask session on the server before
+anything else, so a request without it — from the page or crafted by hand — is refused and does nothing.
+Validation and ETL error details are shown as the ETL words them (English, like the console's).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, State, callback, ctx, dcc, no_update
+from dash.exceptions import PreventUpdate
+from flask import has_request_context, request, session
+
+from etl.catalog import CATALOG
+from etl.dates import business_today
+from etl.settings import Settings, get_settings
+from etl.workers import ping_workers
+from pages.components import current_language, health_table, page_header, status_badge
+from services.duckdb_connector import get_lake
+from services.formatting import NO_VALUE, format_number
+from services.health import health_report
+from services.i18n import add_messages, t
+from services.operator_auth import (
+    FAILURE_WINDOW_SECONDS, MAX_FAILURES, WRONG, LoginResult, OperatorRequired, current_operator, operator_guard,
+    require_operator, sign_in, sign_out,
+)
+from services.refresh_actions import (
+    ASYNC, DONE, FAILED, MAX_RANGE_DAYS, SYNC, ActionFailed, ActionRefused, Job, JobProgress, job_progress,
+    queue_refresh, refresh_request, start_sync_refresh,
+)
+
+dash.register_page(__name__, path="/operational", name="Operations", title="NKDash · Operations", order=90)
+
+add_messages({
+    "ops-subtitle": {"en": "ETL health per dataset; refreshing data needs the operator login",
+                     "id": "Kesehatan ETL per dataset; memuat ulang data memerlukan login operator"},
+    "ops-refresh-title": {"en": "Refresh data", "id": "Muat ulang data"},
+    "ops-dimensions": {"en": "Dimensions:", "id": "Dimensi:"},
+    "ops-dimensions-refreshed": {"en": "last refreshed {time} UTC ({rows} rows, {seconds} s)",
+                                 "id": "terakhir diperbarui {time} UTC ({rows} baris, {seconds} dtk)"},
+    "ops-dimensions-never": {"en": "never refreshed", "id": "belum pernah diperbarui"},
+    "ops-dimensions-failed": {"en": "failed {time} UTC: {error}", "id": "gagal {time} UTC: {error}"},
+    "ops-lake-unreadable": {"en": "the lake cannot be read", "id": "lake tidak dapat dibaca"},
+    "ops-health-note": {"en": "Business day {day} · refreshed every {seconds} s",
+                        "id": "Hari bisnis {day} · diperbarui setiap {seconds} dtk"},
+    "ops-disabled": {"en": "Operator actions are disabled: OPS_USERNAME and OPS_PASSWORD are not set. This page is "
+                           "read-only.",
+                     "id": "Tindakan operator dinonaktifkan: OPS_USERNAME dan OPS_PASSWORD belum diatur. Halaman ini "
+                           "hanya untuk dibaca."},
+    "ops-login-required": {"en": "Operator login required: nothing was done.",
+                           "id": "Perlu login operator: tidak ada yang dijalankan."},
+    "ops-login-intro": {"en": "Operator login: without it this page is read-only.",
+                        "id": "Login operator: tanpa login halaman ini hanya untuk dibaca."},
+    "ops-username": {"en": "User name", "id": "Nama pengguna"},
+    "ops-password": {"en": "Password", "id": "Kata sandi"},
+    "ops-log-in": {"en": "Log in", "id": "Masuk"},
+    "ops-log-out": {"en": "Log out", "id": "Keluar"},
+    "ops-signed-in": {"en": "Signed in as {user}", "id": "Masuk sebagai {user}"},
+    "ops-wrong": {"en": "Wrong user name or password.", "id": "Nama pengguna atau kata sandi salah."},
+    "ops-locked": {"en": "Too many failed logins ({failures} within {window} minutes): login is locked for this "
+                         "address or user name; try again in about {minutes} minute(s).",
+                   "id": "Terlalu banyak login gagal ({failures} dalam {window} menit): login dikunci untuk alamat "
+                         "atau nama pengguna ini; coba lagi sekitar {minutes} menit lagi."},
+    "ops-dataset": {"en": "Dataset", "id": "Dataset"},
+    "ops-days": {"en": "Business days", "id": "Hari bisnis"},
+    "ops-async": {"en": "Async refresh", "id": "Muat ulang async"},
+    "ops-sync": {"en": "Sync refresh", "id": "Muat ulang sync"},
+    "ops-form-note": {"en": "Async refresh queues up to {max} days on the Celery workers; Sync refresh runs one day "
+                            "in the dashboard process. Days are business days, up to today.",
+                      "id": "Muat ulang async mengantrekan hingga {max} hari ke worker Celery; muat ulang sync "
+                            "menjalankan satu hari di proses dasbor. Hari adalah hari bisnis, paling akhir hari ini."},
+    "ops-running-here": {"en": "Running {dataset} for {days} here; progress below.",
+                         "id": "Menjalankan {dataset} untuk {days} di sini; progres di bawah."},
+    "ops-queued": {"en": "Queued {dataset} for {days} ({count} days) on the workers, task {task}; progress below.",
+                   "id": "{dataset} untuk {days} ({count} hari) masuk antrean worker, tugas {task}; progres di bawah."},
+    "ops-no-worker": {"en": "No Celery worker answers right now: the days wait in the queue until one starts.",
+                      "id": "Tidak ada worker Celery yang menjawab saat ini: hari-hari menunggu di antrean sampai ada "
+                            "worker yang berjalan."},
+    "ops-day-span": {"en": "{start} to {end}", "id": "{start} s.d. {end}"},
+    "ops-progress": {"en": "{kind} of {dataset}: {done} of {total} days done, {failed} failed ({state})",
+                     "id": "{kind} {dataset}: {done} dari {total} hari selesai, {failed} gagal ({state})"},
+    "ops-finished": {"en": "finished", "id": "selesai"},
+    "ops-running": {"en": "running", "id": "berjalan"},
+    "ops-fanout-failed": {"en": "The workers could not fan the range out: {detail}",
+                          "id": "Worker tidak dapat membagi rentang per hari: {detail}"},
+    "ops-run-lost": {"en": "No outcome after {detail} s: the run in the dashboard process was lost (was it "
+                           "restarted?). Run the day again.",
+                     "id": "Tidak ada hasil setelah {detail} dtk: proses di dasbor hilang (dimulai ulang?). Jalankan "
+                           "hari itu lagi."},
+    "ops-col-day": {"en": "Day", "id": "Hari"},
+    "ops-col-state": {"en": "State", "id": "Keadaan"},
+    "ops-col-finished": {"en": "Finished (UTC)", "id": "Selesai (UTC)"},
+    "ops-col-rows": {"en": "Rows", "id": "Baris"},
+    "ops-col-quarantined": {"en": "Quarantined", "id": "Dikarantina"},
+    "ops-col-error": {"en": "Error", "id": "Galat"},
+    "ops-day-waiting": {"en": "waiting", "id": "menunggu"},
+    "ops-day-done": {"en": "done", "id": "selesai"},
+    "ops-day-failed": {"en": "failed", "id": "gagal"},
+})
+
+log = logging.getLogger(__name__)
+PREFIX = "operational"
+HEALTH_REFRESH_MS = 30_000
+PROGRESS_REFRESH_MS = 2_000
+DAY_STATE_COLORS = {DONE: "green", FAILED: "red"}  # waiting: gray
+PROGRESS_COLUMNS = ("day", "state", "finished", "rows", "quarantined", "error")
+
+
+def _id(thing: str) -> str:
+    return f"{PREFIX}-{thing}"
+
+
+def layout(**_query: str) -> dmc.Stack:
+    settings, lang = get_settings(), current_language()
+    return dmc.Stack(
+        [
+            page_header(t("page-operational", lang), t("ops-subtitle", lang)),
+            dcc.Interval(id=_id("health-interval"), interval=HEALTH_REFRESH_MS),
+            dmc.Box(id=_id("health")),
+            dmc.Title(t("ops-refresh-title", lang), order=4, mt="md"),
+            dmc.Box(operator_panel(settings, _signed_in(settings), lang), id=_id("operator")),
+            dcc.Store(id=_id("job"), storage_type="session"),  # a reload goes on following the refresh
+            dcc.Interval(id=_id("progress-interval"), interval=PROGRESS_REFRESH_MS, disabled=True),
+            dmc.Box(id=_id("progress")),
+        ],
+        gap="md",
+    )
+
+
+def _signed_in(settings: Settings) -> str | None:
+    return current_operator(session, settings) if has_request_context() else None
+
+
+def _utc(stamp: str) -> str:
+    """An ISO timestamp of the ETL's records as `YYYY-MM-DD HH:MM:SS` in UTC."""
+    return datetime.fromisoformat(stamp).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- health ----------------------------------------------------------------------------------------------------------
+def _dimensions_line(state: dict[str, Any] | None, lang: str) -> dmc.Group:
+    """The dimension refresh: its status, the last success and the error of a newer failure."""
+    label = dmc.Text(t("ops-dimensions", lang), size="sm", fw=500)
+    if state is None:
+        return dmc.Group([label, dmc.Text(t("ops-lake-unreadable", lang), size="sm")], gap="xs")
+    success = state["last_success"]
+    text = (t("ops-dimensions-refreshed", lang, time=_utc(success["finished_at"]),
+              rows=format_number(success["rows_out"] or 0, lang=lang), seconds=f"{success['seconds'] or 0:.1f}")
+            if success else t("ops-dimensions-never", lang))
+    parts = [label, status_badge(state["status"], _id("dimensions-status")),
+             dmc.Text(text, size="sm", id=_id("dimensions-refresh"))]
+    if state["last_error"]:
+        parts.append(dmc.Text(t("ops-dimensions-failed", lang, time=_utc(state["failed_at"]),
+                                error=state["last_error"]), size="sm", c="red", id=_id("dimensions-error")))
+    return dmc.Group(parts, gap="xs")
+
+
+@callback(Output(_id("health"), "children"), Input(_id("health-interval"), "n_intervals"),
+          Input(_id("progress-interval"), "disabled"))
+def update_health(_ticks: int | None, _progress_stopped: bool | None) -> dmc.Stack:
+    """Every 30 s, and when a refresh the page follows has finished."""
+    lang = current_language()
+    report, _status = health_report(get_settings(), lake=get_lake())
+    return dmc.Stack([
+        health_table(PREFIX, report, lang),
+        _dimensions_line(report.get("dimensions"), lang),
+        dmc.Text(t("ops-health-note", lang, day=report["today"], seconds=HEALTH_REFRESH_MS // 1000), size="xs",
+                 c="dimmed", id=_id("health-checked")),
+    ], gap="xs")
+
+
+# -- operator login ---------------------------------------------------------------------------------------------------
+def operator_panel(settings: Settings, user: str | None, lang: str,
+                   refusal: LoginResult | None = None) -> dmc.Paper | dmc.Alert:
+    """What the operator section shows: disabled, the login form (with why the last login was refused), or (signed
+    in) the refresh form."""
+    if not settings.ops_enabled:
+        return dmc.Alert(t("ops-disabled", lang), color="gray", id=_id("actions-disabled"))
+    return _refresh_form(settings, user, lang) if user else _login_form(refusal, lang)
+
+
+def _refusal_text(result: LoginResult | None, lang: str) -> str:
+    if result is None:
+        return ""
+    parts = [t("ops-wrong", lang)] if result.reason == WRONG else []
+    if result.locked_minutes:
+        parts.append(t("ops-locked", lang, failures=MAX_FAILURES, window=round(FAILURE_WINDOW_SECONDS / 60),
+                       minutes=result.locked_minutes))
+    return " ".join(parts) or t("ops-disabled", lang)
+
+
+def _login_form(refusal: LoginResult | None, lang: str) -> dmc.Paper:
+    fields = dmc.Group([
+        dmc.TextInput(id=_id("username"), label=t("ops-username", lang), autoComplete="username", w=220),
+        dmc.PasswordInput(id=_id("password"), label=t("ops-password", lang), autoComplete="current-password",
+                          w=220),
+        dmc.Button(t("ops-log-in", lang), id=_id("login")),
+    ], align="flex-end", gap="md")
+    return dmc.Paper(dmc.Stack([
+        dmc.Text(t("ops-login-intro", lang), size="sm", c="dimmed"),
+        fields,
+        dmc.Text(_refusal_text(refusal, lang), id=_id("login-message"), c="red", size="sm"),
+    ], gap="xs"), withBorder=True, p="md", radius="md")
+
+
+def _refresh_form(settings: Settings, user: str, lang: str) -> dmc.Paper:
+    today = business_today(settings.business_timezone)
+    yesterday = (today - timedelta(days=1)).isoformat()
+    datasets = [{"value": name, "label": info.title} for name, info in CATALOG.items()]
+    fields = dmc.Group([
+        dmc.Select(id=_id("dataset"), label=t("ops-dataset", lang), data=datasets, value=datasets[0]["value"],
+                   w=220, allowDeselect=False),
+        dmc.DatePickerInput(id=_id("days"), type="range", label=t("ops-days", lang), value=[yesterday, yesterday],
+                            allowSingleDateInRange=True, maxDate=today.isoformat(), valueFormat="D MMM YYYY", w=260),
+        dmc.Button(t("ops-async", lang), id=_id("async")),
+        dmc.Button(t("ops-sync", lang), id=_id("sync"), variant="light"),
+    ], align="flex-end", gap="md")
+    return dmc.Paper(dmc.Stack([
+        dmc.Group([
+            dmc.Text(t("ops-signed-in", lang, user=user), size="sm", id=_id("signed-in")),
+            dmc.Button(t("ops-log-out", lang), id=_id("logout"), variant="subtle", size="xs"),
+        ], justify="space-between"),
+        fields,
+        dmc.Text(t("ops-form-note", lang, max=MAX_RANGE_DAYS), size="xs", c="dimmed"),
+        dmc.Box(id=_id("action-message")),
+    ], gap="sm"), withBorder=True, p="md", radius="md")
+
+
+@callback(Output(_id("operator"), "children"), Input(_id("login"), "n_clicks"), Input(_id("password"), "n_submit"),
+          State(_id("username"), "value"), State(_id("password"), "value"), prevent_initial_call=True)
+def log_in(clicks: int | None, submits: int | None, username: str | None, password: str | None) -> Any:
+    if not (clicks or submits):  # also called when the form appears (its inputs are new, the panel is not)
+        raise PreventUpdate
+    settings = get_settings()
+    guard = operator_guard(settings)
+    result = guard.login(username or "", password or "", request.remote_addr or "unknown")
+    if result.ok and guard.username:
+        sign_in(session, guard.username)
+    return operator_panel(settings, current_operator(session, settings), current_language(),
+                          None if result.ok else result)
+
+
+@callback(Output(_id("operator"), "children", allow_duplicate=True), Input(_id("logout"), "n_clicks"),
+          prevent_initial_call=True)
+def log_out(clicks: int | None) -> Any:
+    if not clicks:
+        raise PreventUpdate
+    sign_out(session)
+    return operator_panel(get_settings(), None, current_language())
+
+
+# -- actions ----------------------------------------------------------------------------------------------------------
+def _message(text: str, color: str, kind: str) -> dmc.Alert:
+    return dmc.Alert(text, color=color, id=_id(f"action-{kind}"), p="xs")
+
+
+def _span(days: tuple[str, ...], lang: str) -> str:
+    return days[0] if len(days) == 1 else t("ops-day-span", lang, start=days[0], end=days[-1])
+
+
+def _started_text(job: Job, settings: Settings, lang: str) -> str:
+    title, span = CATALOG[job.dataset].title, _span(job.days, lang)
+    if job.kind == SYNC:
+        return t("ops-running-here", lang, dataset=title, days=span)
+    text = t("ops-queued", lang, dataset=title, days=span, count=len(job.days), task=job.task_id)
+    if not ping_workers(settings.redis_url)["ok"]:  # asked now: a cached answer may predate a worker's start
+        text += " " + t("ops-no-worker", lang)
+    return text
+
+
+@callback(Output(_id("action-message"), "children"), Output(_id("job"), "data"),
+          Input(_id("async"), "n_clicks"), Input(_id("sync"), "n_clicks"),
+          State(_id("dataset"), "value"), State(_id("days"), "value"), prevent_initial_call=True)
+def run_action(async_clicks: int | None, sync_clicks: int | None, dataset: str | None,
+               days: list[str | None] | None) -> Any:
+    """Refuse without the operator's session (checked here, on the server), else start the chosen action.
+
+    Dash also calls this when the form appears (its inputs are new while the job store is not); only a click acts.
+    """
+    if not {_id("async"): async_clicks, _id("sync"): sync_clicks}.get(ctx.triggered_id):
+        raise PreventUpdate
+    settings, lang = get_settings(), current_language()
+    try:
+        operator = require_operator(session, settings)
+    except OperatorRequired as exc:
+        log.warning("operator action refused", extra={"client": request.remote_addr, "reason": exc.reason})
+        return _message(t(f"ops-{exc.reason}", lang), "red", "refused"), no_update
+    kind = SYNC if ctx.triggered_id == _id("sync") else ASYNC
+    start, end = (list(days or []) + [None, None])[:2]
+    try:
+        wanted = refresh_request(dataset, start, end, settings, single_day=kind == SYNC)
+        job = start_sync_refresh(wanted, settings) if kind == SYNC else queue_refresh(wanted, settings)
+    except (ActionRefused, ActionFailed) as exc:
+        return _message(str(exc), "orange", "error"), no_update
+    log.info("operator action", extra={"operator": operator, "action": kind, "dataset": job.dataset,
+                                       "days": len(job.days)})
+    return _message(_started_text(job, settings, lang), "blue", "started"), job.as_dict()
+
+
+# -- progress ---------------------------------------------------------------------------------------------------------
+def _progress_table(progress: JobProgress, lang: str) -> dmc.Table:
+    head = dmc.TableThead(dmc.TableTr([dmc.TableTh(t(f"ops-col-{column}", lang)) for column in PROGRESS_COLUMNS]))
+    rows = [
+        dmc.TableTr([
+            dmc.TableTd(day.day),
+            dmc.TableTd(dmc.Badge(t(f"ops-day-{day.state}", lang), color=DAY_STATE_COLORS.get(day.state, "gray"),
+                                  variant="light", id=_id(f"progress-{day.day}-state"),
+                                  **{"data-state": day.state})),
+            dmc.TableTd(_utc(day.finished_at) if day.finished_at else NO_VALUE),
+            dmc.TableTd(NO_VALUE if day.rows is None else format_number(day.rows, lang=lang)),
+            dmc.TableTd(NO_VALUE if day.quarantined is None else format_number(day.quarantined, lang=lang)),
+            dmc.TableTd(day.error or "", style={"maxWidth": "480px"}),
+        ])
+        for day in progress.days
+    ]
+    return dmc.Table([head, dmc.TableTbody(rows)], id=_id("progress-table"), striped=True, withTableBorder=True)
+
+
+def _progress_view(progress: JobProgress, lang: str) -> dmc.Paper:
+    job, total = progress.job, len(progress.days)
+    done, failed = progress.count(DONE), progress.count(FAILED)
+    summary = t("ops-progress", lang, kind=t(f"ops-{job.kind}", lang), dataset=CATALOG[job.dataset].title,
+                done=done, total=total, failed=failed,
+                state=t("ops-finished" if progress.finished else "ops-running", lang))
+    children = [
+        dmc.Text(summary, fw=500, id=_id("progress-summary"), **{"data-done": done, "data-failed": failed,
+                                                                  "data-total": total}),
+        dmc.ProgressRoot([
+            dmc.ProgressSection(value=100 * done / total, color="green"),
+            dmc.ProgressSection(value=100 * failed / total, color="red"),
+        ], size="lg"),
+        _progress_table(progress, lang),
+    ]
+    if progress.stopped:
+        children.insert(1, dmc.Alert(t(f"ops-{progress.stopped}", lang, detail=progress.detail), color="red",
+                                     id=_id("progress-note"), p="xs"))
+    return dmc.Paper(dmc.Stack(children, gap="xs"), withBorder=True, p="md", radius="md")
+
+
+@callback(Output(_id("progress"), "children"), Output(_id("progress-interval"), "disabled"),
+          Input(_id("job"), "data"), Input(_id("progress-interval"), "n_intervals"))
+def update_progress(data: dict[str, Any] | None, _ticks: int | None) -> Any:
+    """Read-only: where the job's days stand in the lake; polling stops once every day is done or failed."""
+    job = Job.from_dict(data)
+    if job is None:
+        raise PreventUpdate
+    progress = job_progress(job, get_settings())
+    return _progress_view(progress, current_language()), progress.finished
