@@ -53,6 +53,12 @@ def demo_odoo17() -> Iterator[DemoOdoo]:
     yield from start_demo(17)
 
 
+@pytest.fixture(scope="module")
+def writable_demo17() -> Iterator[DemoOdoo]:
+    """A demo Odoo 17 of the test module's own: its tests change records over RPC as a shop would."""
+    yield from start_demo(17)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_state() -> Iterator[None]:
     reset_settings_cache()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import polars as pl
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from etl import io_parquet
 from etl.pipelines.dimensions import refresh_dimensions
 from odoorpc_connector import OdooClient
-from tests.conftest import DemoOdoo, start_demo
+from tests.conftest import DemoOdoo
 
 
 def dim(lake: Path, name: str) -> pl.DataFrame:
@@ -55,14 +54,8 @@ def test_two_refreshes_take_turns(demo_odoo17: DemoOdoo, tmp_path: Path) -> None
     assert refresh_dimensions(client, settings, targets=["stores"])["dim_stores"]["rows_out"] > 0
 
 
-@pytest.fixture(scope="module")
-def writable_odoo() -> Iterator[DemoOdoo]:
-    """A demo Odoo of its own: these tests change master data over RPC."""
-    yield from start_demo(17)
-
-
-def test_renamed_and_deleted_records_reach_the_dimension(writable_odoo: DemoOdoo, tmp_path: Path) -> None:
-    settings = writable_odoo.settings(tmp_path)
+def test_renamed_and_deleted_records_reach_the_dimension(writable_demo17: DemoOdoo, tmp_path: Path) -> None:
+    settings = writable_demo17.settings(tmp_path)
     client = OdooClient(settings.require_odoo(), backoff_seconds=0.01).connect()
     category = client.call("product.category", "search", [[]], {"limit": 1})[0]
     kept = client.call("product.product", "create", [{"name": "Kopi Susu 250ml", "categ_id": category}])
