@@ -1,9 +1,10 @@
-"""Extract one business day of invoice sales: the posted customer invoices and credit notes of the day and their
-product lines.
+"""Extract one business day of invoice sales: the posted customer invoices and credit notes of the day, their
+product lines, and the products' and lines' units of measure (a line's unit may differ from its product's:
+account.move.line `product_uom_id` is editable, and a sale order line passes its own unit on to the invoice).
 
 The day of an invoice is its `invoice_date` (a date, already the business day: no timezone shift). Two paged
-`search_read` call chains (moves, lines), each filtered through the move's type, state and invoice date, so calls
-grow with pages, never with the number of invoices.
+`search_read` call chains (moves, lines), each filtered through the move's type, state and invoice date, then the
+products and units read by id (etl/extract/uoms.py), so calls grow with pages, never with the number of invoices.
 
 Invoices created from POS orders are read too and left out by the cleaner (they are already in fact_sales): their
 link, account.move `pos_order_ids` (added by point_of_sale), is requested only when `fields_get` shows it. Reading
@@ -17,6 +18,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from etl.extract.records import Extraction, read_models
+from etl.extract.uoms import read_product_units
 from odoorpc_connector import Domain, OdooClient
 
 DATASET = "invoice_sales"
@@ -29,8 +31,8 @@ POS_LINK = "pos_order_ids"  # account.move field of point_of_sale: the POS order
 
 MOVE_FIELDS = ("name", "move_type", "state", "invoice_date", "partner_id", "invoice_user_id", "company_id",
                "currency_id", "amount_untaxed_signed", "amount_total_signed", "amount_total", POS_LINK, "write_date")
-LINE_FIELDS = ("move_id", "display_type", "product_id", "quantity", "price_unit", "discount", "price_subtotal",
-               "price_total", "balance", "amount_currency", "currency_id", "write_date")
+LINE_FIELDS = ("move_id", "display_type", "product_id", "quantity", "product_uom_id", "price_unit", "discount",
+               "price_subtotal", "price_total", "balance", "amount_currency", "currency_id", "write_date")
 MODEL_FIELDS = {MOVE_MODEL: MOVE_FIELDS, LINE_MODEL: LINE_FIELDS}
 
 
@@ -57,5 +59,6 @@ def pos_excluded_domains(client: OdooClient, day: date) -> dict[str, Domain]:
 
 
 def extract_invoice_sales_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
-    """Read the customer invoices and product lines of business day `day`."""
-    return read_models(client, DATASET, day.isoformat(), invoice_sales_day_domains(day, tz), MODEL_FIELDS)
+    """Read the customer invoices and product lines of business day `day`, and their products' units."""
+    return read_models(client, DATASET, day.isoformat(), invoice_sales_day_domains(day, tz), MODEL_FIELDS,
+                       then=lambda rpc, read: read_product_units(rpc, read, read.records[LINE_MODEL]))

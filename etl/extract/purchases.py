@@ -2,9 +2,9 @@
 what their unit costs need (the lines' taxes, the products' units of measure and those units' factors).
 
 The day of a bill is its `invoice_date` (a date, already the business day: no timezone shift). The bills and their
-lines are two paged `search_read` call chains filtered through the bill's type, state and date; the taxes, products
-and units are then read by id (one paged chain each, archived records included), so calls grow with pages, never
-with the number of bills.
+lines are two paged `search_read` call chains filtered through the bill's type, state and date; the taxes, then the
+products and units (etl/extract/uoms.py), are read by id (one paged chain each, archived records included), so calls
+grow with pages, never with the number of bills.
 
 Besides product lines, the bills' cash-rounding lines (display_type `rounding`) are read: Odoo's
 account.move `_compute_amount` (16, 17 and 18 alike) adds them into the bill's untaxed amount or tax, so the
@@ -20,18 +20,16 @@ tells a tax rounding line from an untaxed one) is read when the server has it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from etl.extract.records import Extraction, read_model, read_models
+from etl.extract.records import Extraction, Record, read_by_ids, read_models, referenced_ids
+from etl.extract.uoms import read_product_units
 from odoorpc_connector import Domain, OdooClient
 
 DATASET = "purchases"
 MOVE_MODEL = "account.move"
 LINE_MODEL = "account.move.line"
 TAX_MODEL = "account.tax"
-PRODUCT_MODEL = "product.product"
-UOM_MODEL = "uom.uom"
 
 VENDOR_MOVE_TYPES = ("in_invoice", "in_refund")
 REFUND_TYPE = "in_refund"
@@ -45,10 +43,7 @@ LINE_FIELDS = ("move_id", "display_type", "product_id", "quantity", "product_uom
                "price_subtotal", "price_total", "balance", "amount_currency", "tax_ids", "tax_repartition_line_id",
                "write_date")
 TAX_FIELDS = ("price_include", "price_include_override", "write_date")
-PRODUCT_FIELDS = ("uom_id", "write_date")
-UOM_FIELDS = ("factor", "category_id", "write_date")
 DAY_FIELDS = {MOVE_MODEL: MOVE_FIELDS, LINE_MODEL: LINE_FIELDS}
-ALL_RECORDS = {"active_test": False}  # a bill of the past may use a tax, product or unit archived since
 
 
 def vendor_bill_domain(prefix: str, day: date) -> Domain:
@@ -65,38 +60,13 @@ def purchase_day_domains(day: date, tz: ZoneInfo) -> dict[str, Domain]:
                          ("display_type", "in", [PRODUCT_LINE, ROUNDING_LINE])]}
 
 
-def _referenced(rows: Iterable[dict], *fields: str) -> list[int]:
-    """The distinct ids the many2one (`[id, "name"]`) or many2many (`[ids]`) `fields` of `rows` refer to, sorted."""
-    ids: set[int] = set()
-    for row in rows:
-        for name in fields:
-            value = row.get(name) or []
-            ids.update(value[:1] if len(value) == 2 and isinstance(value[1], str) else value)
-    return sorted(ids)
-
-
-def read_by_ids(client: OdooClient, extraction: Extraction, model: str, ids: list[int],
-                wanted: Sequence[str]) -> list[dict]:
-    """Records `ids` of `model` (archived ones too) into `extraction`; no call when there are none."""
-    if not ids:
-        extraction.field_types[model] = client.field_types(model, wanted)
-        extraction.records[model] = []
-        return []
-    return read_model(client, extraction, model, [("id", "in", ids)], wanted, context=ALL_RECORDS)
-
-
-def read_unit_references(client: OdooClient, extraction: Extraction, lines: list[dict]) -> None:
+def read_unit_references(client: OdooClient, extraction: Extraction, lines: list[Record]) -> None:
     """The taxes, products and units of measure `lines` refer to (what a unit cost in product UoM needs)."""
-    read_by_ids(client, extraction, TAX_MODEL, _referenced(lines, "tax_ids"), TAX_FIELDS)
-    products = read_by_ids(client, extraction, PRODUCT_MODEL, _referenced(lines, "product_id"), PRODUCT_FIELDS)
-    uoms = _referenced([*lines, *products], "product_uom_id", "uom_id")
-    read_by_ids(client, extraction, UOM_MODEL, uoms, UOM_FIELDS)
+    read_by_ids(client, extraction, TAX_MODEL, referenced_ids(lines, "tax_ids"), TAX_FIELDS)
+    read_product_units(client, extraction, lines)
 
 
 def extract_purchases_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
     """Read the vendor bills of business day `day`, their lines and the records their unit costs refer to."""
-    calls_before = client.stats.calls
-    extraction = read_models(client, DATASET, day.isoformat(), purchase_day_domains(day, tz), DAY_FIELDS)
-    read_unit_references(client, extraction, extraction.records[LINE_MODEL])
-    extraction.rpc_calls = client.stats.calls - calls_before
-    return extraction
+    return read_models(client, DATASET, day.isoformat(), purchase_day_domains(day, tz), DAY_FIELDS,
+                       then=lambda rpc, read: read_unit_references(rpc, read, read.records[LINE_MODEL]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import polars as pl
 
@@ -41,12 +41,16 @@ def read_model(
 
 def read_models(
     client: OdooClient, dataset: str, day: str, domains: dict[str, Domain], model_fields: dict[str, Sequence[str]],
+    then: Callable[[OdooClient, Extraction], None] | None = None,
 ) -> Extraction:
-    """One dataset-day: each model of `domains` read with its `model_fields` (paged), and the calls it took."""
+    """One dataset-day: each model of `domains` read with its `model_fields` (paged), then `then` (which reads, by
+    id, records the day's records refer to), and the calls it all took."""
     calls_before = client.stats.calls
     extraction = Extraction(dataset, day)
     for model, domain in domains.items():
         read_model(client, extraction, model, domain, model_fields[model])
+    if then is not None:
+        then(client, extraction)
     extraction.rpc_calls = client.stats.calls - calls_before
     return extraction
 
@@ -54,11 +58,18 @@ def read_models(
 ALL_RECORDS = {"active_test": False}  # archived records included (a past move may use an archived product)
 
 
+def _ids(value: Any) -> list[int]:
+    """The ids of one relational value: a many2one `[id, "name"]` or bare id, an x2many `[ids]`; unset → none."""
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value[:1]) if len(value) == 2 and isinstance(value[1], str) else list(value)
+    return [value]
+
+
 def referenced_ids(rows: list[Record], *fields: str) -> list[int]:
-    """The ids the many2one `fields` of `rows` point at (`[id, name]` or a bare id; unset skipped), sorted."""
-    ids = {value[0] if isinstance(value, (list, tuple)) else value
-           for row in rows for value in (row.get(name) for name in fields) if value}
-    return sorted(ids)
+    """The distinct ids the many2one or x2many `fields` of `rows` point at, sorted."""
+    return sorted({ident for row in rows for name in fields for ident in _ids(row.get(name))})
 
 
 def read_by_ids(client: OdooClient, extraction: Extraction, model: str, ids: Sequence[int],

@@ -1,6 +1,7 @@
 """Load clean invoice sales into the star schema: fact_invoice_sales, one row per product line of a posted customer
-invoice or credit note (not from POS). The clean table already holds the fact's signed company-currency figures
-(see etl/transform/invoice_sales.py for the formula); loading selects the contract's columns."""
+invoice or credit note (not from POS). The clean table already holds the fact's signed company-currency figures,
+quantity and price_unit in the product's unit of measure (see etl/transform/invoice_sales.py for the formulas);
+loading selects the contract's columns."""
 
 from __future__ import annotations
 

@@ -24,9 +24,10 @@ import polars as pl
 
 from etl import io_parquet, schemas
 from etl.extract.purchases import (
-    DAY_FIELDS, LINE_MODEL, MOVE_MODEL, PRODUCT_LINE, PRODUCT_MODEL, REFUND_TYPE, ROUNDING_LINE, UOM_MODEL,
-    purchase_day_domains, read_unit_references,
+    DAY_FIELDS, LINE_MODEL, MOVE_MODEL, PRODUCT_LINE, REFUND_TYPE, ROUNDING_LINE, purchase_day_domains,
+    read_unit_references,
 )
+from etl.extract.uoms import PRODUCT_MODEL, UOM_MODEL
 from etl.extract.records import Extraction, read_models
 from etl.published import read_published
 from etl.reconcile import Check, DayReconciliation

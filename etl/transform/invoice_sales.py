@@ -11,7 +11,8 @@ fields (16, 17 and 18 alike), with ratio = balance / amount_currency (1 when amo
   revenue_excl_tax = −balance                   (company currency, Odoo's booked income)
   revenue          = s × price_total × ratio    (tax included)
   tax_amount       = revenue − revenue_excl_tax
-  price_unit       = price_unit × ratio;  quantity = s × quantity;  discount_pct = discount
+  quantity         = s × quantity × u           (in the product's unit of measure)
+  price_unit       = price_unit × ratio ÷ u     (per product unit, company currency);  discount_pct = discount
 Why: a product line's `amount_currency` is direction_sign × price_subtotal in the invoice's currency and its
 `balance` is amount_currency converted at the invoice's rate and rounded (account_move_line.py `_sync_invoice`), so
 −balance is the untaxed amount in company currency and ratio is the invoice's own rate as Odoo applied it to that
@@ -19,10 +20,18 @@ line — no rate of ours. For an invoice in company currency balance == amount_c
 revenue is exactly ±price_total. Odoo's `amount_total_signed` is −Σ balance of the product, tax and rounding lines
 (account_move.py `_compute_amount`), so an invoice's product lines must add up to it within rounding.
 
+Units: a line's unit (account.move.line `product_uom_id`, editable, and set from the sale order line's own unit) can
+differ from its product's, so quantity and price_unit are put in the product's unit, as in fact_purchases, by Odoo's
+uom `_compute_quantity` rule: u = product UoM factor ÷ line UoM factor (2 Dozens at 120 → 24 Units at 10; not
+rounded to the product unit's precision; etl/transform/uom.py). Revenue and tax are the line's own and do not change.
+The clean table keeps Odoo's line_quantity and line_uom_id beside them.
+
 An invoice is kept or quarantined whole (see MOVE_REASON_METRICS, first failing rule wins), with one tolerance:
 1 unit of the invoice's currency per invoice, in company currency (`tolerance_expr`). An invoice with a cash
 rounding line beyond that does not add up and is quarantined. Duplicates, lines without a received invoice, ids
 unknown to dim_products: as in the POS cleaner. Lines without a product (free-text lines) are kept and counted.
+A line whose unit cannot be converted to its product's (another category, or a unit or product not read) is
+quarantined alone, as in the purchases cleaner; its revenue still counts in its invoice's total check.
 """
 
 from __future__ import annotations
@@ -32,9 +41,14 @@ import polars as pl
 from etl.catalog import INVOICE_SALES
 from etl.extract.invoice_sales import LINE_MODEL, MOVE_MODEL, POS_LINK, POSTED
 from etl.raw_records import models_rows
-from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, first_reason, split_valid
+from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, split_valid
+from etl.transform.uom import (
+    PRODUCT_UNIT_COLUMNS, REASON_NOT_CONVERTIBLE, in_product_unit, not_convertible, per_product_unit,
+    product_unit_ratio,
+)
 from etl.transform.validation import (
-    as_int, beyond, deduplicated, not_a_number, number, reason_counts, unknown_ids,
+    RECORD_FLAGS, as_int, bad_discount, beyond, deduplicated, discount_number, document_status, move_identity,
+    not_a_number, number, reason_counts, rejected_documents, settled_discount, unknown_ids,
 )
 
 CLEAN_LINES = "invoice_sales"
@@ -57,7 +71,7 @@ MOVE_REASON_METRICS = {
     REASON_LINES_MISMATCH: "moves_lines_mismatch",
 }
 REASON_LINE_ORPHAN = "line's invoice is not a customer invoice of this day"
-FLAGS = ("_conflict", "_not_a_number", "_beyond_bound")  # per record, OR-ed per invoice
+LINE_REASON_METRICS = {REASON_LINE_ORPHAN: "lines_orphan", REASON_NOT_CONVERTIBLE: "lines_uom_not_convertible"}
 
 CLEAN_LINES_SCHEMA = pl.Schema(
     {
@@ -71,13 +85,16 @@ CLEAN_LINES_SCHEMA = pl.Schema(
         "salesperson_id": pl.Int64,
         "company_id": pl.Int64,
         "currency_id": pl.Int64,  # the invoice's currency (the amounts below are in company currency)
-        "quantity": pl.Float64,
-        "price_unit": pl.Float64,
+        "quantity": pl.Float64,  # product unit
+        "price_unit": pl.Float64,  # per product unit
         "discount_pct": pl.Float64,
         "revenue": pl.Float64,
         "revenue_excl_tax": pl.Float64,
         "tax_amount": pl.Float64,
-        # Odoo's own figures of the line, as read (invoice currency except balance)
+        # Odoo's own figures of the line, as read (invoice currency except balance; quantity in the line's unit)
+        "line_quantity": pl.Float64,
+        "line_uom_id": pl.Int64,
+        "product_uom_id": pl.Int64,
         "price_subtotal": pl.Float64,
         "price_total": pl.Float64,
         "amount_currency": pl.Float64,
@@ -87,8 +104,8 @@ CLEAN_LINES_SCHEMA = pl.Schema(
 
 MOVE_COLUMNS = ["id", "name", "move_type", "state", "invoice_date", "partner_id", "invoice_user_id", "company_id",
                 "currency_id", "amount_total_signed", "amount_total", POS_LINK]
-LINE_COLUMNS = ["id", "move_id", "product_id", "quantity", "price_unit", "discount", "price_subtotal", "price_total",
-                "balance", "amount_currency"]
+LINE_COLUMNS = ["id", "move_id", "product_id", "quantity", "product_uom_id", "price_unit", "discount",
+                "price_subtotal", "price_total", "balance", "amount_currency"]
 LINE_AMOUNTS = ("quantity", "price_unit", "price_subtotal", "price_total", "balance", "amount_currency")
 COMPANY_AMOUNTS = ("price_unit", "revenue", "revenue_excl_tax")
 
@@ -102,11 +119,7 @@ def tolerance_expr(total_signed: pl.Expr, total: pl.Expr) -> pl.Expr:
 
 def _moves(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
     return rows.lazy().select(
-        as_int("id").alias("move_id"),
-        pl.col("name").cast(pl.String).alias("move_name"),
-        pl.col("move_type").cast(pl.String),
-        pl.col("state").cast(pl.String),
-        pl.col("invoice_date").cast(pl.String).str.to_date("%Y-%m-%d", strict=False).alias("date"),
+        *move_identity(),
         as_int("partner_id").alias("customer_id"),
         as_int("invoice_user_id").alias("salesperson_id"),
         as_int("company_id"),
@@ -124,21 +137,17 @@ def _moves(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
 
 
 def _lines(rows: pl.DataFrame) -> pl.LazyFrame:
-    """Typed product lines with their not-a-number flag (amounts in invoice currency, unsigned, as Odoo has them)."""
-    bad_discount = pl.col("discount").is_not_null() & not_a_number("discount_pct")  # unset discount means 0
+    """Typed product lines with their not-a-number flag (amounts in invoice currency, unsigned, as Odoo has them;
+    quantity in the line's unit)."""
     return rows.lazy().select(
         as_int("id").alias("line_id"),
         as_int("move_id"),
         as_int("product_id"),
+        as_int("product_uom_id").alias("line_uom_id"),
         *[number(c) for c in LINE_AMOUNTS],
-        number("discount").alias("discount_pct"),
-        "discount",
+        *discount_number(),
         "_conflict",
-    ).select(
-        pl.exclude("discount", "discount_pct"),
-        pl.col("discount_pct").fill_null(0.0),
-        (not_a_number(*LINE_AMOUNTS) | bad_discount).alias("_not_a_number"),
-    )
+    ).select(*settled_discount((not_a_number(*LINE_AMOUNTS) | bad_discount()).alias("_not_a_number")))
 
 
 def _in_company_currency(lines: pl.LazyFrame, context: CleanContext) -> pl.LazyFrame:
@@ -146,8 +155,9 @@ def _in_company_currency(lines: pl.LazyFrame, context: CleanContext) -> pl.LazyF
     sign = pl.col("_sign")
     ratio = pl.when(pl.col("amount_currency") != 0).then(pl.col("balance") / pl.col("amount_currency")).otherwise(1.0)
     return lines.with_columns(
-        (sign * pl.col("quantity")).alias("quantity"),
-        (pl.col("price_unit") * ratio).alias("price_unit"),
+        pl.col("quantity").alias("line_quantity"),
+        (sign * in_product_unit(pl.col("quantity"))).alias("quantity"),
+        per_product_unit(pl.col("price_unit") * ratio).alias("price_unit"),
         (sign * pl.col("price_total") * ratio).alias("revenue"),
         (-pl.col("balance")).alias("revenue_excl_tax"),
     ).with_columns(
@@ -158,10 +168,6 @@ def _in_company_currency(lines: pl.LazyFrame, context: CleanContext) -> pl.LazyF
 
 def _move_status(moves: pl.LazyFrame, lines: pl.LazyFrame, context: CleanContext, conflicts: bool) -> pl.LazyFrame:
     """One row per received invoice id with its fields (first copy) and `_move_reason` (null when it is kept)."""
-    per_move = pl.concat(
-        [moves.select("move_id", *FLAGS), lines.select("move_id", *FLAGS, pl.col("revenue").alias("_lines_total"))],
-        how="diagonal",
-    ).group_by("move_id").agg(*[pl.col(flag).any() for flag in FLAGS], pl.sum("_lines_total"))
     total = pl.col("move_total_signed")
     rules = {
         REASON_DUPLICATE_CONFLICT: pl.col("_conflict"),
@@ -172,17 +178,13 @@ def _move_status(moves: pl.LazyFrame, lines: pl.LazyFrame, context: CleanContext
         REASON_BEYOND_BOUND: pl.col("_beyond_bound"),
         REASON_LINES_MISMATCH: (pl.col("_lines_total") - total).abs() > tolerance_expr(total, pl.col("move_total")),
     }
-    firsts = moves.drop(*FLAGS)
-    if conflicts:  # an invoice id received with different values: join its first copy only
-        firsts = firsts.unique("move_id", keep="first", maintain_order=True)
-    return firsts.join(per_move, on="move_id", how="left", maintain_order="left").with_columns(
-        first_reason([(bad, why) for why, bad in rules.items()]).alias("_move_reason"),
-    )
+    lines_total = lines.select("move_id", *RECORD_FLAGS, pl.col("revenue").alias("_lines_total"))
+    return document_status(moves, [lines_total], "move_id", rules, "_move_reason", conflicts)
 
 
 def clean_invoice_sales(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> CleanResult:
     """Typed, validated product lines of `context.day`'s customer invoices, plus the quarantined rows."""
-    received = models_rows(raw, {MOVE_MODEL: MOVE_COLUMNS, LINE_MODEL: LINE_COLUMNS})
+    received = models_rows(raw, {MOVE_MODEL: MOVE_COLUMNS, LINE_MODEL: LINE_COLUMNS, **PRODUCT_UNIT_COLUMNS})
     move_rows, move_copies = deduplicated(received[MOVE_MODEL])
     line_rows, line_copies = deduplicated(received[LINE_MODEL])
     conflicts = bool(move_rows["_conflict"].any())
@@ -192,19 +194,18 @@ def clean_invoice_sales(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext)
     all_lines = _lines(line_rows)
     lines = all_lines.join(from_pos, on="move_id", how="anti", maintain_order="left")
     signs = moves.select("move_id", "_sign", pl.lit(True).alias("_move_received")).unique("move_id", keep="first")
-    lines = _in_company_currency(lines.join(signs, on="move_id", how="left", maintain_order="left"), context)
+    lines = _in_company_currency(
+        product_unit_ratio(lines, received).join(signs, on="move_id", how="left", maintain_order="left"), context)
     status = _move_status(moves, lines, context, conflicts)
 
     move_reason = pl.col("_move_reason")
-    if conflicts:  # one quarantine row per copy received
-        moves = moves.join(status.select("move_id", "_move_reason"), on="move_id", how="left")
-    _, bad_moves = split_valid(moves if conflicts else status, MOVE_MODEL, "move_id",
-                               [(move_reason.is_not_null(), move_reason)])
+    bad_moves = rejected_documents(moves, status, MOVE_MODEL, "move_id", "_move_reason", conflicts)
     move_fields = status.select("move_id", "date", "move_name", "move_type", "customer_id", "salesperson_id",
                                 "company_id", "currency_id", "_move_reason")
     kept, bad_lines = split_valid(
-        lines.drop(*FLAGS).join(move_fields, on="move_id", how="left", maintain_order="left"), LINE_MODEL, "line_id",
-        [(pl.col("_move_received").is_null(), REASON_LINE_ORPHAN), (move_reason.is_not_null(), move_reason)])
+        lines.drop(*RECORD_FLAGS).join(move_fields, on="move_id", how="left", maintain_order="left"), LINE_MODEL,
+        "line_id", [(pl.col("_move_received").is_null(), REASON_LINE_ORPHAN), (move_reason.is_not_null(), move_reason),
+                    (not_convertible(), REASON_NOT_CONVERTIBLE)])
     summary = status.select(
         pl.len().alias("moves"), move_reason.is_not_null().sum().alias("moves_quarantined"),
         *reason_counts(move_reason, MOVE_REASON_METRICS),
@@ -227,8 +228,9 @@ def clean_invoice_sales(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext)
         **pos_counts.row(0, named=True),
         "duplicates_identical": move_copies + line_copies,
         "duplicates_conflicting": int(move_rows["_conflict"].sum()) + int(line_rows["_conflict"].sum()),
-        "lines_orphan": int((quarantine["reason"] == REASON_LINE_ORPHAN).sum()),
+        **quarantine.select(reason_counts(pl.col("reason"), LINE_REASON_METRICS)).row(0, named=True),
         "lines_without_product": clean["product_id"].null_count(),
+        "lines_converted_uom": int((clean["line_uom_id"] != clean["product_uom_id"]).sum()),
         "lines_other_currency": int((clean["balance"] != clean["amount_currency"]).sum()),
         **unknown_ids(tables, context, INVOICE_SALES.known_dimensions),
     }

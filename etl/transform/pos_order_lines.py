@@ -21,9 +21,10 @@ import polars as pl
 
 from etl.catalog import POS_ORDER_LINES
 from etl.raw_records import models_rows
-from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, first_reason, split_valid
+from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, split_valid
 from etl.transform.validation import (
-    UTC_TS, as_int, beyond, deduplicated, not_a_number, number, reason_counts, unknown_ids, utc,
+    RECORD_FLAGS, UTC_TS, as_int, bad_discount, beyond, deduplicated, discount_number, document_status, not_a_number,
+    number, reason_counts, rejected_documents, settled_discount, unknown_ids, utc,
 )
 
 ORDER_TOTAL_TOLERANCE = 1.0  # currency units per order (Odoo rounds each line; DESIGN §6 allows ±1)
@@ -59,7 +60,6 @@ RECORD_REASON_METRICS = {
     REASON_NO_PRODUCT: "lines_without_product",
     REASON_NO_METHOD: "payments_without_method",
 }
-FLAGS = ("_conflict", "_not_a_number", "_beyond_bound")  # per record, OR-ed per order
 
 CLEAN_LINES_SCHEMA = pl.Schema(
     {
@@ -125,24 +125,20 @@ def _orders(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
 
 def _lines(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
     amounts = ("price_unit", "price_subtotal", "price_subtotal_incl")
-    bad_discount = pl.col("discount").is_not_null() & not_a_number("discount_pct")  # unset discount means 0
     return rows.lazy().select(
         as_int("id").alias("line_id"),
         as_int("order_id"),
         as_int("product_id"),
         number("qty").alias("quantity"),
         *[number(c) for c in amounts],
-        number("discount").alias("discount_pct"),
-        "discount",
+        *discount_number(),
         as_int("refunded_orderline_id").alias("refunded_line_id"),
         utc("write_date").alias("write_date"),
         "_conflict",
-    ).select(
-        pl.exclude("discount", "discount_pct"),
-        pl.col("discount_pct").fill_null(0.0),
-        (not_a_number("quantity", *amounts) | bad_discount).alias("_not_a_number"),
+    ).select(*settled_discount(
+        (not_a_number("quantity", *amounts) | bad_discount()).alias("_not_a_number"),
         beyond(context.max_line_amount, *amounts).alias("_beyond_bound"),
-    )
+    ))
 
 
 def _payments(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
@@ -161,14 +157,6 @@ def _payments(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
 def _order_status(orders: pl.LazyFrame, lines: pl.LazyFrame, payments: pl.LazyFrame, context: CleanContext,
                   conflicts: bool) -> pl.LazyFrame:
     """One row per received order id with its fields (first copy) and `_order_reason` (null when it is kept)."""
-    per_order = pl.concat(  # one group_by for every per-order figure: flags OR-ed, line and payment totals summed
-        [
-            orders.select("order_id", *FLAGS),
-            lines.select("order_id", *FLAGS, pl.col("price_subtotal_incl").alias("_lines_total")),
-            payments.select("order_id", *FLAGS, pl.col("amount").alias("_payments_total")),
-        ],
-        how="diagonal",
-    ).group_by("order_id").agg(*[pl.col(flag).any() for flag in FLAGS], pl.sum("_lines_total", "_payments_total"))
     total = pl.col("order_amount_total")
     rules = {
         REASON_DUPLICATE_CONFLICT: pl.col("_conflict"),
@@ -179,13 +167,10 @@ def _order_status(orders: pl.LazyFrame, lines: pl.LazyFrame, payments: pl.LazyFr
         REASON_LINES_MISMATCH: (pl.col("_lines_total") - total).abs() > ORDER_TOTAL_TOLERANCE,
         REASON_PAYMENTS_MISMATCH: (pl.col("_payments_total") - total).abs() > ORDER_TOTAL_TOLERANCE,  # none: Σ = 0
     }
-    firsts = orders.drop(*FLAGS)
-    if conflicts:  # an order id received with different values: join its first copy only
-        firsts = firsts.unique("order_id", keep="first", maintain_order=True)
-    return firsts.join(per_order, on="order_id", how="left", maintain_order="left").with_columns(
-        first_reason([(bad, why) for why, bad in rules.items()]).alias("_order_reason"),
-        pl.lit(True).alias("_order_received"),
-    )
+    parts = [lines.select("order_id", *RECORD_FLAGS, pl.col("price_subtotal_incl").alias("_lines_total")),
+             payments.select("order_id", *RECORD_FLAGS, pl.col("amount").alias("_payments_total"))]
+    return document_status(orders, parts, "order_id", rules, "_order_reason", conflicts).with_columns(
+        pl.lit(True).alias("_order_received"))
 
 
 def _split_by_order(frame: pl.LazyFrame, order_fields: pl.LazyFrame, model: str, id_column: str, orphan_reason: str,
@@ -194,7 +179,7 @@ def _split_by_order(frame: pl.LazyFrame, order_fields: pl.LazyFrame, model: str,
     order is quarantined; on its own it is quarantined when its order was not received or `required` is null."""
     order_reason = pl.col("_order_reason")
     return split_valid(
-        frame.drop(*FLAGS).join(order_fields, on="order_id", how="left", maintain_order="left"),
+        frame.drop(*RECORD_FLAGS).join(order_fields, on="order_id", how="left", maintain_order="left"),
         model,
         id_column,
         [
@@ -217,11 +202,8 @@ def clean_pos_lines(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> 
     status = _order_status(orders, lines, payments, context, conflicts)
 
     order_reason = pl.col("_order_reason")
-    if conflicts:  # one quarantine row per copy received
-        orders = orders.join(status.select("order_id", "_order_reason"), on="order_id", how="left")
-    _, bad_orders = split_valid(orders if conflicts else status, "pos.order", "order_id",
-                                [(order_reason.is_not_null(), order_reason)])
-    order_fields = status.drop(*FLAGS, "_lines_total", "_payments_total")
+    bad_orders = rejected_documents(orders, status, "pos.order", "order_id", "_order_reason", conflicts)
+    order_fields = status.drop(*RECORD_FLAGS, "_lines_total", "_payments_total")
     lines, bad_lines = _split_by_order(lines, order_fields, "pos.order.line", "line_id", REASON_LINE_ORPHAN,
                                        "product_id", REASON_NO_PRODUCT)
     payments, bad_payments = _split_by_order(

@@ -49,14 +49,17 @@ import polars as pl
 from etl import schemas
 from etl.catalog import PURCHASES
 from etl.extract.purchases import (
-    LINE_MODEL, MOVE_MODEL, POSTED, PRODUCT_LINE, PRODUCT_MODEL, REFUND_TYPE, ROUNDING_LINE, TAX_MODEL, UOM_MODEL,
-    VENDOR_MOVE_TYPES,
+    LINE_MODEL, MOVE_MODEL, POSTED, PRODUCT_LINE, REFUND_TYPE, ROUNDING_LINE, TAX_MODEL, VENDOR_MOVE_TYPES,
 )
 from etl.raw_records import models_rows
 from etl.transform.quarantine import QUARANTINE_SCHEMA, CleanContext, CleanResult, split_valid
+from etl.transform.uom import (
+    PRODUCT_UNIT_COLUMNS, RATIO, REASON_NOT_CONVERTIBLE, in_product_unit, not_convertible, per_product_unit,
+    product_unit_ratio,
+)
 from etl.transform.validation import (
-    RECORD_FLAGS, UTC_TS, as_int, beyond, deduplicated, document_status, move_identity, not_a_number, number,
-    reason_counts, rejected_documents, unknown_ids, utc,
+    RECORD_FLAGS, UTC_TS, as_int, bad_discount, beyond, deduplicated, discount_number, document_status, move_identity,
+    not_a_number, number, reason_counts, rejected_documents, settled_discount, unknown_ids, utc,
 )
 
 CLEAN_TABLE = PURCHASES.clean_tables[0]
@@ -82,7 +85,7 @@ BILL_REASON_METRICS = {
     REASON_TOTAL_MISMATCH: "bills_total_mismatch",
 }
 REASON_LINE_ORPHAN = "bill is not a vendor bill of this day"
-REASON_UOM = "line's unit of measure cannot be converted to the product's"
+REASON_UOM = REASON_NOT_CONVERTIBLE
 LINE_REASON_METRICS = {REASON_LINE_ORPHAN: "lines_orphan", REASON_UOM: "lines_uom_not_convertible"}
 
 # The fact's columns, then Odoo's own figures of the line (bill currency, line UoM) and its write_date.
@@ -102,8 +105,6 @@ LINE_COLUMNS = ["id", "move_id", "display_type", "product_id", "quantity", "prod
                 "price_subtotal", "price_total", "balance", "amount_currency", "tax_ids", "tax_repartition_line_id",
                 "write_date"]
 TAX_COLUMNS = ["id", "price_include", "price_include_override"]
-PRODUCT_COLUMNS = ["id", "uom_id"]
-UOM_COLUMNS = ["id", "factor", "category_id"]
 PRICE_INCLUDED = "tax_included"  # account.tax price_include_override (18) value of a price-included tax
 
 IS_PRODUCT = pl.col("display_type") == PRODUCT_LINE
@@ -125,7 +126,6 @@ def _bills(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
 
 def _lines(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
     amounts = ("price_unit", "price_subtotal", "price_total", "balance", "amount_currency")
-    bad_discount = pl.col("discount").is_not_null() & not_a_number("discount_pct")  # unset discount means 0
     return rows.lazy().select(
         as_int("id").alias("line_id"),
         as_int("move_id"),
@@ -134,19 +134,16 @@ def _lines(rows: pl.DataFrame, context: CleanContext) -> pl.LazyFrame:
         number("quantity").alias("line_quantity"),
         as_int("product_uom_id").alias("line_uom_id"),
         *[number(c) for c in amounts],
-        number("discount").alias("discount_pct"),
-        "discount",
+        *discount_number(),
         pl.col("tax_ids").cast(pl.List(pl.Int64)),
         as_int("tax_repartition_line_id"),
         utc("write_date").alias("write_date"),
         "_conflict",
-    ).select(
-        pl.exclude("discount", "discount_pct"),
-        pl.col("discount_pct").fill_null(0.0),
-        pl.when(IS_PRODUCT).then(not_a_number("line_quantity", *amounts) | bad_discount)
+    ).select(*settled_discount(
+        pl.when(IS_PRODUCT).then(not_a_number("line_quantity", *amounts) | bad_discount())
         .otherwise(not_a_number("balance")).alias("_not_a_number"),
         beyond(context.max_line_amount, *amounts).alias("_beyond_bound"),
-    )
+    ))
 
 
 def _tax_inclusion(lines: pl.LazyFrame, tax_rows: pl.DataFrame) -> pl.LazyFrame:
@@ -165,31 +162,6 @@ def _tax_inclusion(lines: pl.LazyFrame, tax_rows: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-def _uom_ratio(lines: pl.LazyFrame, product_rows: pl.DataFrame, uom_rows: pl.DataFrame) -> pl.LazyFrame:
-    """`lines` with the product's UoM and `_ratio`, product UoM per line UoM (null when it cannot be converted)."""
-    products = product_rows.lazy().select(as_int("id").alias("product_id"), as_int("uom_id").alias("product_uom_id"))
-    uoms = uom_rows.lazy().select(as_int("id").alias("_uom"), number("factor").alias("_factor"),
-                                  as_int("category_id").alias("_category")).unique("_uom", keep="first")
-
-    def uom_of(column: str, side: str) -> pl.LazyFrame:
-        return uoms.rename({"_uom": column, "_factor": f"_factor_{side}", "_category": f"_category_{side}"})
-
-    same = pl.col("line_uom_id").is_null() | (pl.col("line_uom_id") == pl.col("product_uom_id"))
-    convertible = ((pl.col("_category_line") == pl.col("_category_product"))
-                   & (pl.col("_factor_line") > 0) & (pl.col("_factor_product") > 0))
-    return (
-        lines.join(products.unique("product_id", keep="first"), on="product_id", how="left", maintain_order="left")
-        .join(uom_of("line_uom_id", "line"), on="line_uom_id", how="left", maintain_order="left")
-        .join(uom_of("product_uom_id", "product"), on="product_uom_id", how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("product_id").is_null() | same).then(pl.lit(1.0))
-            .when(convertible).then(pl.col("_factor_product") / pl.col("_factor_line"))
-            .otherwise(None).alias("_ratio")
-        )
-        .drop("_factor_line", "_factor_product", "_category_line", "_category_product")
-    )
-
-
 def _amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Company-currency amounts, quantity in product UoM and unit cost of each line (see the module docstring)."""
     sign = pl.when(pl.col("move_type") == REFUND_TYPE).then(-1.0).otherwise(1.0)
@@ -198,11 +170,11 @@ def _amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
     net_price = (pl.when(pl.col("_included")).then(pl.col("price_subtotal") / pl.col("line_quantity"))
                  .otherwise(pl.col("price_unit") * (1 - pl.col("discount_pct") / 100)))
     return lines.with_columns(
-        (sign * pl.col("line_quantity") * pl.col("_ratio")).alias("quantity"),
+        (sign * in_product_unit(pl.col("line_quantity"))).alias("quantity"),
         pl.col("balance").alias("amount_excl_tax"),
         (sign * pl.col("price_total") * rate).alias("amount_incl_tax"),
         is_bonus.fill_null(False).alias("is_bonus"),
-        pl.when(~is_bonus).then(net_price * rate / pl.col("_ratio")).alias("unit_cost_excl_tax"),
+        pl.when(~is_bonus).then(per_product_unit(net_price * rate)).alias("unit_cost_excl_tax"),
     ).with_columns((pl.col("amount_incl_tax") - pl.col("amount_excl_tax")).alias("tax_amount"))
 
 
@@ -235,7 +207,7 @@ def _bill_status(bills: pl.LazyFrame, lines: pl.LazyFrame, context: CleanContext
 
 def _received_rows(raw: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataFrame]:
     return models_rows(raw, {MOVE_MODEL: MOVE_COLUMNS, LINE_MODEL: LINE_COLUMNS, TAX_MODEL: TAX_COLUMNS,
-                             PRODUCT_MODEL: PRODUCT_COLUMNS, UOM_MODEL: UOM_COLUMNS})
+                             **PRODUCT_UNIT_COLUMNS})
 
 
 def clean_purchases(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> CleanResult:
@@ -249,7 +221,7 @@ def clean_purchases(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> 
     if conflicts:
         bill_fields = bill_fields.unique("move_id", keep="first", maintain_order=True)
     lines = _amounts(
-        _uom_ratio(lines, received[PRODUCT_MODEL], received[UOM_MODEL])
+        product_unit_ratio(lines, received)
         .join(_tax_inclusion(lines, received[TAX_MODEL]), on="line_id", how="left", maintain_order="left")
         .join(bill_fields, on="move_id", how="left", maintain_order="left")
     )
@@ -263,7 +235,7 @@ def clean_purchases(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> 
               maintain_order="left"),
         LINE_MODEL, "line_id",
         [(pl.col("_bill_received").is_null(), REASON_LINE_ORPHAN), (bill_reason.is_not_null(), bill_reason),
-         (pl.col("_ratio").is_null(), REASON_UOM)],
+         (not_convertible(), REASON_UOM)],
     )
     quarantine = pl.concat([bad_bills, bad_lines], how="vertical_relaxed").cast(dict(QUARANTINE_SCHEMA))
     summary = status.select(pl.len().alias("bills"), bill_reason.is_not_null().sum().alias("bills_quarantined"),
@@ -271,7 +243,7 @@ def clean_purchases(raw: pl.DataFrame | pl.LazyFrame, context: CleanContext) -> 
                             *reason_counts(bill_reason, BILL_REASON_METRICS))
     line_summary = kept.select(pl.col("is_bonus").sum().alias("lines_bonus"),
                                pl.col("product_id").is_null().sum().alias("lines_without_product"),
-                               (pl.col("_ratio") != 1.0).sum().alias("lines_converted_uom"),
+                               (pl.col(RATIO) != 1.0).sum().alias("lines_converted_uom"),
                                (pl.col("_unknown_taxes") > 0).sum().alias("lines_unknown_tax"))
     clean, quarantine, summary, line_summary = pl.collect_all(
         [kept.select(CLEAN_SCHEMA.names()).cast(dict(CLEAN_SCHEMA)), quarantine, summary, line_summary],

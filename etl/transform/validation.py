@@ -43,6 +43,23 @@ def beyond(bound: float, *columns: str) -> pl.Expr:
     return pl.any_horizontal([pl.col(c).abs() > bound for c in columns]).fill_null(False)
 
 
+def discount_number() -> list[pl.Expr]:
+    """Odoo's line `discount` (a percent) typed as `discount_pct`, with the raw value beside it until
+    `settled_discount` (a first `select` of typed columns, then a second one with the line's flags)."""
+    return [number("discount").alias("discount_pct"), pl.col("discount")]
+
+
+def bad_discount() -> pl.Expr:
+    """A discount Odoo sent that is not a number (an unset discount means 0, not a bad one)."""
+    return pl.col("discount").is_not_null() & not_a_number("discount_pct")
+
+
+def settled_discount(*flags: pl.Expr) -> list[pl.Expr]:
+    """The second `select` after `discount_number`: every typed column but the raw discount, `discount_pct` with
+    unset → 0, then `flags` (which may use `bad_discount`)."""
+    return [pl.exclude("discount", "discount_pct"), pl.col("discount_pct").fill_null(0.0), *flags]
+
+
 def deduplicated(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """A model's raw rows with identical copies dropped, `_conflict` on ids still seen twice, and the copies dropped."""
     if rows["id"].n_unique() == rows.height:  # the usual day: no id twice, nothing to compare

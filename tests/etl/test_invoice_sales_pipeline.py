@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from etl.pipelines.runs import nightly_days, run_days
 from etl.reconcile.invoice_sales import reconcile_invoice_sales_day
@@ -17,6 +18,7 @@ from odoorpc_connector import OdooClient
 from tests.conftest import DemoOdoo
 from tests.support.demo_days import demo_days, fast_client
 from tests.support.lake import fact
+from tests.support.reconciled import load_reconciled_days
 
 DATASET = "invoice_sales"
 FACT = "fact_invoice_sales"
@@ -30,14 +32,8 @@ def customer_invoices(client: OdooClient, days: list[date], *extra: tuple) -> li
 
 
 def test_invoice_days_reconcile_with_odoo(demo_odoo: DemoOdoo, tmp_path: Path) -> None:
-    settings = demo_odoo.settings(tmp_path)
-    client = fast_client(settings)
-    days = demo_days(settings)
-    outcome = run_days(["invoices"], days, settings, client)
-    assert outcome.failed == {}
-    for day in days:
-        check = reconcile_invoice_sales_day(client, tmp_path, day, settings.business_timezone)
-        assert check.ok, (day, check.differences())
+    loaded = load_reconciled_days(demo_odoo.settings(tmp_path), tmp_path, "invoices", reconcile_invoice_sales_day)
+    client, days, outcome = loaded.client, loaded.days, loaded.outcome
     sales = pl.concat([fact(tmp_path, FACT, day) for day in days])
     assert sales.height > 0 and sales["line_id"].is_unique().all()
     refunds = sales.filter(pl.col("move_type") == "out_refund")
@@ -59,11 +55,18 @@ def test_invoice_days_reconcile_with_odoo(demo_odoo: DemoOdoo, tmp_path: Path) -
     assert sum(m["lines_other_currency"] for m in metrics) > 0
 
 
-def credit_note(client: OdooClient, day: date, product: int, partner: int) -> int:
-    """A posted credit note dated `day` for one product line (100 000 + 11 % tax), written as Odoo stores it."""
+def unit(client: OdooClient, name: str) -> int:
+    return client.call("uom.uom", "search", [[("name", "=", name)]])[0]
+
+
+def credit_note(client: OdooClient, day: date, partner: int) -> int:
+    """A posted credit note dated `day` for one dozen of a product sold by the unit (100 000 + 11 % tax), written as
+    Odoo stores it."""
+    product = client.call("product.product", "search", [[("uom_id", "=", unit(client, "Units"))]], {"limit": 1})[0]
     lines = [
-        {"display_type": "product", "product_id": product, "quantity": 1.0, "price_unit": 100_000.0,
-         "price_subtotal": 100_000.0, "price_total": 111_000.0, "balance": 100_000.0, "amount_currency": 100_000.0},
+        {"display_type": "product", "product_id": product, "product_uom_id": unit(client, "Dozens"), "quantity": 1.0,
+         "price_unit": 100_000.0, "price_subtotal": 100_000.0, "price_total": 111_000.0, "balance": 100_000.0,
+         "amount_currency": 100_000.0},
         {"display_type": "tax", "name": "PPN 11%", "balance": 11_000.0, "amount_currency": 11_000.0},
         {"display_type": "payment_term", "name": "", "balance": -111_000.0, "amount_currency": -111_000.0},
     ]
@@ -86,14 +89,15 @@ def test_late_credit_notes_and_resets_move_their_days_fingerprint(demo_odoo17: D
 
     earlier, reset_day = [day for day in days[:-1] if fact(tmp_path, FACT, day).height][:2]
     sale = fact(tmp_path, FACT, earlier).row(0, named=True)
-    refund = credit_note(client, earlier, sale["product_id"], sale["customer_id"])
+    refund = credit_note(client, earlier, sale["customer_id"])
     reset = fact(tmp_path, FACT, reset_day)["move_id"][0]
     client.call("account.move", "button_draft", [[reset]])
     assert nightly_days(DATASET, target, settings, client) == [earlier, reset_day, target]
 
     run_days([DATASET], [earlier, reset_day], settings, client, refresh_first=False).raise_if_failed()
     refund_rows = fact(tmp_path, FACT, earlier).filter(pl.col("move_id") == refund)
-    assert refund_rows["revenue"].to_list() == [-111_000.0] and refund_rows["quantity"].to_list() == [-1.0]
+    assert refund_rows["revenue"].to_list() == [-111_000.0] and refund_rows["quantity"].to_list() == [-12.0]
+    assert refund_rows["price_unit"].to_list() == [pytest.approx(100_000.0 / 12)]  # per product unit
     assert reset not in fact(tmp_path, FACT, reset_day)["move_id"].to_list()
     for day in (earlier, reset_day):
         assert reconcile_invoice_sales_day(client, tmp_path, day, settings.business_timezone).ok
@@ -106,7 +110,9 @@ def test_rpc_calls_grow_with_pages_not_invoices(demo_odoo17: DemoOdoo, tmp_path:
     days = demo_days(settings)
     outcome = run_days([DATASET], days, settings, client, refresh_first=False)
     outcome.raise_if_failed()
-    records = sum(summary["rows_in"] for summary in outcome.done)  # invoices and lines read
+    records = sum(summary["rows_in"] for summary in outcome.done)  # invoices, lines, their products and units read
     assert records > 10 * len(days)
-    calls = client.stats.by_method["account.move.search_read"] + client.stats.by_method["account.move.line.search_read"]
-    assert calls <= records // 10 + 2 * len(days)
+    chains = ("account.move", "account.move.line", "product.product", "uom.uom")
+    calls = sum(client.stats.by_method.get(f"{model}.search_read", 0) for model in chains)
+    assert client.stats.by_method["product.product.search_read"] > 0
+    assert calls <= records // 10 + len(chains) * len(days)

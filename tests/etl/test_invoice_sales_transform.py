@@ -1,5 +1,5 @@
-"""The invoice-sales clean transform and fact builder: company-currency amounts, credit notes, POS exclusion and
-quarantine."""
+"""The invoice-sales clean transform and fact builder: company-currency amounts, credit notes, POS exclusion, product
+units and quarantine."""
 
 from __future__ import annotations
 
@@ -13,19 +13,27 @@ from etl.load.invoice_sales import invoice_sales_facts
 from etl.raw_records import raw_frame
 from etl.transform.invoice_sales import CLEAN_LINES, clean_invoice_sales
 from etl.transform.quarantine import CleanContext, CleanResult
+from etl.transform.uom import REASON_NOT_CONVERTIBLE
 
 DAY = date(2026, 11, 20)
 IDR, USD = 3, 1
+UNITS, DOZENS, KG = 1, 2, 3
 TYPES = {
     "account.move": {"name": "char", "move_type": "selection", "state": "selection", "invoice_date": "date",
                      "partner_id": "many2one", "invoice_user_id": "many2one", "company_id": "many2one",
                      "currency_id": "many2one", "amount_untaxed_signed": "monetary", "amount_total_signed": "monetary",
                      "amount_total": "monetary", "pos_order_ids": "one2many", "write_date": "datetime"},
     "account.move.line": {"move_id": "many2one", "display_type": "selection", "product_id": "many2one",
-                          "quantity": "float", "price_unit": "float", "discount": "float", "price_subtotal": "monetary",
-                          "price_total": "monetary", "balance": "monetary", "amount_currency": "monetary",
-                          "currency_id": "many2one", "write_date": "datetime"},
+                          "quantity": "float", "product_uom_id": "many2one", "price_unit": "float", "discount": "float",
+                          "price_subtotal": "monetary", "price_total": "monetary", "balance": "monetary",
+                          "amount_currency": "monetary", "currency_id": "many2one", "write_date": "datetime"},
+    "product.product": {"uom_id": "many2one"},
+    "uom.uom": {"factor": "float", "category_id": "many2one"},
 }
+PRODUCTS = [{"id": 100, "uom_id": [UNITS, "Units"]}]
+UOMS = [{"id": UNITS, "factor": 1.0, "category_id": [1, "Unit"]},
+        {"id": DOZENS, "factor": 1 / 12, "category_id": [1, "Unit"]},
+        {"id": KG, "factor": 1.0, "category_id": [2, "Weight"]}]
 NO_POS_TYPES = {**TYPES, "account.move": {k: v for k, v in TYPES["account.move"].items() if k != "pos_order_ids"}}
 
 
@@ -40,11 +48,13 @@ def move(mid: int, total: float, *, kind: str = "out_invoice", signed: float | N
 
 
 def line(lid: int, mid: int, qty: float, unit: float, excl: float, incl: float, *, kind: str = "out_invoice",
-         rate: float = 1.0, product: int | None = 100, discount: float = 0.0) -> dict:
-    """A product line as Odoo stores it: amounts in the invoice currency, balance in company currency at `rate`."""
+         rate: float = 1.0, product: int | None = 100, discount: float = 0.0, uom: int | None = None) -> dict:
+    """A product line as Odoo stores it: amounts in the invoice currency, balance in company currency at `rate`;
+    quantity and price_unit in unit `uom`."""
     direction = -1 if kind == "out_invoice" else 1
     return {"id": lid, "move_id": [mid, "m"], "display_type": "product",
-            "product_id": [product, "p"] if product else False, "quantity": qty, "price_unit": unit,
+            "product_id": [product, "p"] if product else False, "quantity": qty,
+            "product_uom_id": [uom, "u"] if uom else False, "price_unit": unit,
             "discount": discount, "price_subtotal": excl, "price_total": incl,
             "balance": round(direction * excl * rate, 2), "amount_currency": direction * excl,
             "currency_id": [IDR if rate == 1.0 else USD, "C"], "write_date": "2026-11-20 10:00:00"}
@@ -54,7 +64,8 @@ def clean(moves: list, lines: list, *, types: dict = TYPES, max_line_amount: flo
           known_ids: dict | None = None) -> CleanResult:
     context = CleanContext(day=DAY, timezone="Asia/Jakarta", max_line_amount=max_line_amount,
                            known_ids=known_ids or {})
-    return clean_invoice_sales(raw_frame({"account.move": moves, "account.move.line": lines}, types), context)
+    records = {"account.move": moves, "account.move.line": lines, "product.product": PRODUCTS, "uom.uom": UOMS}
+    return clean_invoice_sales(raw_frame(records, types), context)
 
 
 def fact(result: CleanResult) -> pl.DataFrame:
@@ -97,6 +108,27 @@ def test_foreign_currency_invoice_is_converted_with_the_lines_own_balance() -> N
     assert row["tax_amount"] == pytest.approx(35_200.0)
     assert row["price_unit"] == pytest.approx(160_000.0)
     assert result.metrics["lines_other_currency"] == 1 and result.quarantine.height == 0
+
+
+def test_lines_in_another_unit_are_put_in_the_products_unit() -> None:
+    rate = 16_000.0
+    result = clean(
+        [move(1, 277.5), move(2, 133.2, kind="out_refund", signed=-133.2 * rate, currency=USD)],
+        [line(10, 1, 2, 120, 240, 266.4, uom=DOZENS),  # 2 dozens at 120 = 24 units at 10
+         line(11, 1, 1, 10, 10, 11.1, uom=KG),  # kilograms of a product counted in units: cannot be converted
+         line(20, 2, 1, 120, 120, 133.2, kind="out_refund", rate=rate, uom=DOZENS)],
+    )
+    rows = {row["line_id"]: row for row in fact(result).iter_rows(named=True)}
+    assert set(rows) == {10, 20}
+    assert (rows[10]["quantity"], rows[10]["price_unit"], rows[10]["revenue"]) == (24.0, 10.0, 266.4)
+    assert rows[20]["quantity"] == -12.0 and rows[20]["price_unit"] == pytest.approx(160_000.0)
+    assert rows[20]["revenue"] == pytest.approx(-133.2 * rate) and rows[20]["revenue_excl_tax"] == -120 * rate
+    assert reasons(result) == {11: REASON_NOT_CONVERTIBLE}  # alone: its invoice still adds up with it
+    as_read = result.tables[CLEAN_LINES].filter(pl.col("line_id") == 10).row(0, named=True)
+    assert (as_read["line_quantity"], as_read["line_uom_id"], as_read["product_uom_id"]) == (2.0, DOZENS, UNITS)
+    metrics = result.metrics
+    assert (metrics["lines_converted_uom"], metrics["lines_uom_not_convertible"]) == (2, 1)
+    assert metrics["moves_quarantined"] == 0
 
 
 def test_pos_invoices_are_left_out_and_counted_not_quarantined() -> None:

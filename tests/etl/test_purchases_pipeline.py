@@ -22,6 +22,7 @@ from tests.conftest import DemoOdoo
 from tests.support.demo_days import demo_days, fast_client
 from tests.support.lake import fact
 from tests.support.processes import PROJECT_ROOT, PYTHON, isolated_env
+from tests.support.reconciled import load_reconciled_days
 
 DATASET = "purchases"
 
@@ -35,14 +36,8 @@ def lake_days(lake: Path, days: list[date]) -> pl.DataFrame:
 
 
 def test_purchase_days_reconcile_with_odoo(demo_odoo: DemoOdoo, tmp_path: Path) -> None:
-    settings = demo_odoo.settings(tmp_path)
-    client = fast_client(settings)
-    days = demo_days(settings)
-    outcome = run_days([DATASET], days, settings, client)
-    assert outcome.failed == {}
-    for day in days:
-        check = reconcile_purchases_day(client, tmp_path, day, settings.business_timezone)
-        assert check.ok, (day, check.differences())
+    loaded = load_reconciled_days(demo_odoo.settings(tmp_path), tmp_path, DATASET, reconcile_purchases_day)
+    client, days = loaded.client, loaded.days
     lake = lake_days(tmp_path, days)
     assert lake.height > 0 and lake["line_id"].is_unique().all()
     assert read_status(tmp_path)["datasets"][DATASET]["last_processed_date"] == days[-1].isoformat()
