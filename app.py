@@ -41,11 +41,11 @@ app.interpolate_index = _index_with_language  # type: ignore[method-assign]
 
 def start_serving_process() -> LakeRefresher:
     """What a serving process does once at start (`python app.py`, or gunicorn's post_worker_init hook): structured
-    logs, and the background refresher that builds the serving tables now and applies lake changes as they land,
-    so no request waits for a refresh. Importing this module (tests, tools) starts nothing."""
+    logs, and the background refresher that attaches the lake's shared serving base (building it when missing) and
+    applies lake changes as they land, so no request waits for a refresh. Importing this module (tests, tools) starts nothing."""
     settings = exit_on_invalid_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return LakeRefresher().start()
+    return LakeRefresher(shared_base=True).start()
 
 
 @server.route("/health")

@@ -1,24 +1,27 @@
-"""Read-only DuckDB views over the published star schema (DESIGN §5), serving tables refreshed per changed day, a
-query cache.
+"""Read-only DuckDB views over the published star schema (DESIGN §5), the serving tables, a query cache.
 
 What is read: exactly the files the day manifests publish (`services.lake_files`), never a glob over the fact
 folders. Views: one per catalogued fact (etl.catalog) over its published files, one per dimension, and
 `fact_sales_all`; SQL in `services.lake_sql`.
 
-Serving tables: Parquet scans of a year (≈5M lines, 365 files) cost 100–450 ms per query, so the Sales page's queries
-read two in-memory tables derived from the facts: `sales_lines` (the columns the metrics use, local hour and weekday
-precomputed, sorted by date so zone maps skip other days) and `payments_daily`. Each row keeps `source_day`, the
-business day of the file it came from.
+Serving tables: Parquet scans of a year (≈5M lines, 365 files) cost 100–450 ms per query, so the pages read tables
+derived from the facts per source day (`services.lake_sql.serving_tables`): `sales_lines` (the columns the metrics
+use, local hour and weekday precomputed, sorted by date so zone maps skip other days), `sales_cells` (the sales
+cube per cell) and `payments_daily`. Each row keeps `source_day`, the business day of the file it came from. Each is
+a view over the shared base file that every serving process attaches read-only (`services.serving_base`) and this
+process's in-memory delta of the days the base does not hold as published (`services.serving_reader`). A Lake made
+by tests and tools (no `shared_base`) has no base: every day is in its delta, i.e. in process memory.
 
-Refresh (`Lake.refresh`): the first one builds the tables in full (a few seconds on 10M lines). Later ones compare
-each day's published file (path and version) with the last refresh's and, in one transaction, delete every row whose
-source day changed (by `source_day`, so mis-dated rows of a replaced file go too) and insert the rows of the days'
-new files. DuckDB is MVCC: queries on other cursors keep reading the last committed tables meanwhile, and the query
-cache is keyed by a data version that moves only after the commit. `LakeRefresher` runs refreshes on a daemon thread
-(app.py starts it), so queries refresh synchronously only in a process that never built the tables.
+Refresh (`Lake.refresh`): compare each day's published file with what base and delta hold and, in one transaction,
+switch to a new base when one was published, delete the delta rows of every source day that changed (by
+`source_day`, so mis-dated rows of a replaced file go too) and insert the rows of the days' new files. DuckDB is
+MVCC: queries on other cursors keep reading the last committed state meanwhile, and the query cache is keyed by a
+data version that moves only after the commit. `LakeRefresher` runs refreshes on a daemon thread every second
+(app.py starts it), so a re-published day is served within a few seconds and queries refresh synchronously only in
+a process that never refreshed.
 
 One bad file harms one day: files whose footer does not read are left out before the transaction; when the
-transaction still fails, each file it added is read whole on its own, the failing ones are left out and the refresh
+transaction still fails, each file it loaded is read whole on its own, the failing ones are left out and the refresh
 is retried. Left-out files are listed by `Lake.unreadable()` (for /health); a new manifest of the day repairs it. A
 dimension file is read whole when it appears or changes; an unreadable one is a typed-empty view.
 
@@ -45,18 +48,20 @@ import polars as pl
 from etl import schemas
 from etl.catalog import fact_schemas
 from etl.io_parquet import lake_root
-from etl.pipelines.health import Unreadable, short_reason
+from etl.pipelines.health import Unreadable, file_version, short_reason
 from etl.settings import get_settings
 from services.lake_files import FileKey, LakeFiles, ManifestIndex, lake_fingerprint
-from services.lake_sql import (SALES_FACTS, ServingTable, dimension_sql, fact_files_sql, probe_sql, sales_all_sql,
-                               serving_tables)
+from services.lake_sql import SALES_FACTS, dimension_sql, fact_files_sql, probe_sql, sales_all_sql, sql_string
+from services.serving_base import pointer_path
+from services.serving_reader import ServingReader
 
 __all__ = ["Lake", "LakeRefresher", "fact_schemas", "get_lake", "latest_loaded_day", "loaded_sales_days"]
 
 logger = logging.getLogger(__name__)
 
 CACHE_MAX_ENTRIES = 512
-REFRESH_INTERVAL_SECONDS = 15.0
+REFRESH_INTERVAL_SECONDS = 1.0  # a change check is a few stats; a changed day is served within about a second
+SERVING_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool and query memory in a serving process (shared base mode)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ class Lake:
     """
 
     def __init__(self, root: str | Path, cache_ttl_seconds: int, timezone: str = "Asia/Jakarta", *,
-                 before_commit: Callable[[], None] = _no_hook) -> None:
+                 before_commit: Callable[[], None] = _no_hook, shared_base: bool = False,
+                 memory_limit: str | None = None) -> None:
         self.root = lake_root(root)
         self.timezone = timezone
         self.cache_ttl_seconds = cache_ttl_seconds
@@ -85,6 +91,9 @@ class Lake:
         self._connection = duckdb.connect(":memory:")
         self._connection.execute("SET GLOBAL enable_object_cache = true")
         self._connection.execute("SET GLOBAL TimeZone = 'UTC'")  # TIMESTAMPTZ results come back in UTC
+        self._serving = ServingReader(self._connection, self.root, timezone, shared=False)
+        if shared_base:
+            self.share_base(memory_limit)
         self._lock = threading.Lock()  # the cache and the data version
         self._refresh_lock = threading.Lock()  # one refresher at a time; queries never take it once built
         self._manifests = ManifestIndex(self.root)
@@ -95,11 +104,22 @@ class Lake:
         self._version: int | None = None  # bumped after each refresh commits; None until the first build
         self._cache: OrderedDict[tuple[Any, ...], _CacheEntry] = OrderedDict()
 
+    def share_base(self, memory_limit: str | None = SERVING_MEMORY_LIMIT) -> None:
+        """Serve from the lake's shared base (services.serving_base) from the next refresh on, building it when it is
+        missing or behind, with DuckDB's memory bounded by `memory_limit`."""
+        if memory_limit:
+            self._connection.execute(f"SET GLOBAL memory_limit = {sql_string(memory_limit)}")
+        self._serving.share()
+
     def refresh_if_changed(self) -> bool:
         """Refresh when the lake's fingerprint moved since the last refresh (a few stats otherwise)."""
-        if self._version is not None and lake_fingerprint(self.root) == self._fingerprint:
+        if self._version is not None and self._fingerprint_now() == self._fingerprint:
             return False
         return self.refresh()
+
+    def _fingerprint_now(self) -> tuple[Any, ...]:
+        """The lake's change marker and the shared base's pointer."""
+        return (*lake_fingerprint(self.root), file_version(pointer_path(self.root)))
 
     def refresh(self) -> bool:
         """Bring views and serving tables up to the published files; whether anything changed."""
@@ -108,19 +128,21 @@ class Lake:
 
     def _refresh_locked(self) -> bool:
         started = time.perf_counter()
-        fingerprint = lake_fingerprint(self.root)  # before listing: a later change moves it again
+        fingerprint = self._fingerprint_now()  # before listing: a later change moves it again
         before = self._files
+        switching = self._serving.prepare()
         files = self._scan(before)
-        if files == before:
+        if files == before and not switching:
             self._fingerprint = fingerprint
             return False
         try:
-            days, rows = self._commit(files, before)
+            days, rows = self._commit(files)
         except duckdb.Error:
-            if not self._probe_new_facts(files, before):
+            if not self._probe_loaded_facts():
                 raise
             files = files.without(self._bad)
-            days, rows = self._commit(files, before)
+            days, rows = self._commit(files)
+        self._serving.committed(files)
         self._files, self._fingerprint = files, fingerprint
         self._publish()
         self._log_refresh("full" if before is None else "incremental", days, rows, time.perf_counter() - started)
@@ -148,19 +170,18 @@ class Lake:
         finally:
             cursor.close()
 
-    def _probe_new_facts(self, files: LakeFiles, before: LakeFiles | None) -> bool:
-        """After a failed refresh: read each fact file it added whole; whether one of them failed."""
-        served = {fact for table in serving_tables() for fact in table.facts}
-        failed = [self._probe(day_file.key) for _, day_file in files.new_files(before, served)]
+    def _probe_loaded_facts(self) -> bool:
+        """After a failed refresh: read each fact file it loaded whole; whether one of them failed."""
+        failed = [self._probe(day_file.key) for day_file in self._serving.loading]
         return any(failed)
 
-    def _commit(self, files: LakeFiles, before: LakeFiles | None) -> tuple[list[date], dict[str, int]]:
+    def _commit(self, files: LakeFiles) -> tuple[list[date], dict[str, int]]:
         views = self._view_statements(files)
         cursor = self._connection.cursor()
         try:  # closing the cursor rolls back a transaction that did not commit
             cursor.begin()
             self._create_views(cursor, views)
-            days, rows = self._apply(cursor, files, before)
+            days, rows = self._serving.apply(cursor, files)
             self._before_commit()
             cursor.commit()
         finally:
@@ -169,27 +190,12 @@ class Lake:
         return days, rows
 
     def _log_refresh(self, mode: str, days: list[date], rows: dict[str, int], seconds: float) -> None:
+        base = self._serving.base
         logger.info("serving tables refreshed", extra={
-            "mode": mode, "days_refreshed": len(days),
+            "mode": mode, "base": base.file if base else None, "delta_days_refreshed": len(days),
             "first_day": days[0].isoformat() if days else None, "last_day": days[-1].isoformat() if days else None,
             "rows": rows, "seconds": round(seconds, 3),
         })
-
-    def _apply(self, cursor: duckdb.DuckDBPyConnection, files: LakeFiles,
-               before: LakeFiles | None) -> tuple[list[date], dict[str, int]]:
-        """Serving tables for `files` (in the caller's transaction): the source days recomputed and the rows
-        inserted per table."""
-        days: set[date] = set()
-        rows = {}
-        for table in serving_tables():
-            if before is None:
-                table_days = sorted({day for fact in table.facts for day in files.facts[fact]})
-                rows[table.name] = self._build(cursor, table)
-            else:
-                table_days = files.changed_days(before, table.facts)
-                rows[table.name] = self._refresh_days(cursor, table, files, table_days) if table_days else 0
-            days.update(table_days)
-        return sorted(days), rows
 
     def _view_statements(self, files: LakeFiles) -> dict[str, str]:
         """The SQL of every view over `files`, by view name."""
@@ -207,24 +213,6 @@ class Lake:
         for name, sql in views.items():
             if self._views.get(name) != sql:
                 cursor.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-
-    def _build(self, cursor: duckdb.DuckDBPyConnection, table: ServingTable) -> int:
-        """Replace `table` with its rows over the fact views; the row count."""
-        sql = table.select({fact: fact for fact in table.facts})
-        cursor.execute(f"CREATE OR REPLACE TABLE {table.name} AS {sql}", self._params(sql))
-        return _count(cursor.execute(f"SELECT count(*) FROM {table.name}"))
-
-    def _refresh_days(self, cursor: duckdb.DuckDBPyConnection, table: ServingTable, files: LakeFiles,
-                      days: list[date]) -> int:
-        """Replace `table`'s rows from the files of source `days` with those of the days' files now; rows inserted."""
-        cursor.execute(f"DELETE FROM {table.name} WHERE list_contains($days, source_day)", {"days": days})
-        facts = fact_schemas()
-        sql = table.select({fact: f"({fact_files_sql(files.paths(self.root, fact, days), facts[fact])})"
-                            for fact in table.facts})
-        return _count(cursor.execute(f"INSERT INTO {table.name} {sql}", self._params(sql)))
-
-    def _params(self, sql: str) -> dict[str, Any]:
-        return {"tz": self.timezone} if "$tz" in sql else {}
 
     def _publish(self) -> None:
         """Make the committed refresh visible to the cache: a new data version, no entries of older ones."""
@@ -295,11 +283,6 @@ class Lake:
         self._connection.close()
 
 
-def _count(result: duckdb.DuckDBPyConnection) -> int:
-    row = result.fetchone()
-    return int(row[0]) if row else 0
-
-
 def _freeze(value: Any) -> Any:
     """A hashable form of query parameters (lists become tuples)."""
     if isinstance(value, dict):
@@ -311,6 +294,16 @@ def _freeze(value: Any) -> Any:
 
 _lakes: dict[str, Lake] = {}
 _lakes_lock = threading.Lock()
+_shared_base = False  # set by a serving process (`LakeRefresher(shared_base=True)`), never by importing
+
+
+def share_serving_base() -> None:
+    """Make `get_lake`'s lakes (those made already and those to come) serve from the shared base."""
+    global _shared_base
+    with _lakes_lock:
+        _shared_base = True
+        for lake in _lakes.values():
+            lake.share_base()
 
 
 def get_lake() -> Lake:
@@ -320,24 +313,30 @@ def get_lake() -> Lake:
         lake = _lakes.get(settings.data_lake_root)
         if lake is None:
             lake = _lakes[settings.data_lake_root] = Lake(
-                settings.data_lake_root, settings.dash_cache_ttl_seconds, settings.business_timezone.key
+                settings.data_lake_root, settings.dash_cache_ttl_seconds, settings.business_timezone.key,
+                shared_base=_shared_base,
             )
         return lake
 
 
 class LakeRefresher:
     """A daemon thread that applies lake changes at start and then every `interval_seconds`, so queries read
-    up-to-date serving tables without ever paying for a refresh. A failed refresh is logged and retried next time."""
+    up-to-date serving tables without ever paying for a refresh. A failed refresh is logged and retried next time.
+
+    `shared_base=True` (a serving process: app.py) makes `get_lake`'s lakes serve from the shared base."""
 
     def __init__(self, lake: Callable[[], Lake] = get_lake,
-                 interval_seconds: float = REFRESH_INTERVAL_SECONDS) -> None:
+                 interval_seconds: float = REFRESH_INTERVAL_SECONDS, *, shared_base: bool = False) -> None:
         self._lake = lake
         self.interval_seconds = interval_seconds
+        self.shared_base = shared_base
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lake-refresher", daemon=True)
 
     def start(self) -> LakeRefresher:
         """Start checking; the thread is stopped at interpreter exit (a daemon thread alive then leaks DuckDB)."""
+        if self.shared_base:
+            share_serving_base()
         self._thread.start()
         atexit.register(self.stop)
         return self

@@ -10,7 +10,6 @@ Spaces are plain spaces (CLDR's no-break spaces are replaced), so text reads and
 
 from __future__ import annotations
 
-import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_compact_decimal, format_decimal
@@ -51,9 +50,10 @@ def format_rupiah_compact(value: float | None, lang: str = DEFAULT_LANGUAGE) -> 
     if value is None:
         return NO_VALUE
     magnitude = abs(value)
-    if _round_half_up(magnitude) < 1000:
+    whole = _round_half_up(magnitude)
+    if whole < 1000:
         return format_rupiah(value, lang)
-    exponent = min(3 * int(math.log10(magnitude) // 3), _LARGEST_COMPACT_EXPONENT)
+    exponent = min(3 * ((len(str(int(whole))) - 1) // 3), _LARGEST_COMPACT_EXPONENT)
     step = Decimal(10) ** (exponent - 1)  # one decimal of the unit, rounded half up before Babel sees it
     rounded = (Decimal(repr(float(magnitude))) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
     text = _plain(format_compact_decimal(rounded, format_type="short", locale=language(lang), fraction_digits=1))

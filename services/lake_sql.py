@@ -122,7 +122,7 @@ _SALES_LINES_SQL = f"""
     SELECT channel, date, CAST(hour(timezone($tz, order_ts)) AS TINYINT) AS local_hour,
            CAST(isodow(timezone($tz, order_ts)) AS TINYINT) AS local_weekday, order_id, store_id, product_id,
            quantity, revenue, revenue_excl_tax, is_refund, line_rank = 1 AND NOT is_refund AS first_sale_line,
-           cashier_id, discount_amount,
+           cashier_id, discount_amount, customer_id,  -- customer_id: the Customers page
            {_SOURCE_DAY}
     FROM ranked ORDER BY date, order_id"""
 
@@ -132,21 +132,116 @@ _PAYMENTS_DAILY_SQL = f"""
     FROM {{source}} GROUP BY ALL ORDER BY date"""
 
 
+# The sales cube (services.sales_metrics.sales_cube): the measures of selected sales lines per cell of a grain. Each
+# is additive across cells of the cube's grain (business day × channel × local weekday × local hour × store: every
+# order lies in one cell), so `sales_cells` holds them per cell and source day, and a cube without product filters
+# sums cells. Lines are first summed per cell and refund flag, so orders (distinct orders with a sold line) and
+# refund orders (distinct orders with a refund line) are one plain distinct count. A measure added to the cube is
+# added here.
+CUBE_COLUMNS = ("revenue", "net_sales", "orders", "units", "refunds", "refund_orders", "sold_revenue", "sold_units",
+                "discount")
+CUBE_GRAIN = {"date": "date", "channel": "channel", "weekday": "local_weekday", "hour": "local_hour",
+              "store_id": "store_id"}
+_SPLIT_SUMS = """sum(revenue) AS revenue, sum(revenue_excl_tax) AS net_sales, sum(quantity) AS units,
+           sum(discount_amount) AS discount, count(DISTINCT order_id) AS orders"""
+_CUBE_MEASURES = """sum(revenue) AS revenue, sum(net_sales) AS net_sales,
+           CAST(coalesce(sum(orders) FILTER (WHERE NOT is_refund), 0) AS BIGINT) AS orders, sum(units) AS units,
+           coalesce(sum(revenue) FILTER (WHERE is_refund), 0) AS refunds,
+           CAST(coalesce(sum(orders) FILTER (WHERE is_refund), 0) AS BIGINT) AS refund_orders,
+           coalesce(sum(revenue) FILTER (WHERE NOT is_refund), 0) AS sold_revenue,
+           coalesce(sum(units) FILTER (WHERE NOT is_refund), 0) AS sold_units,
+           coalesce(sum(discount) FILTER (WHERE NOT is_refund), 0) AS discount"""
+
+
+def cube_sql(lines: str, grain: Mapping[str, str]) -> str:
+    """SELECT of the cube's measures of the rows of `lines` (a relation of sales lines) per cell of `grain` (output
+    column → expression over the lines; empty: one row of totals)."""
+    split_keys = "".join(f"{expression} AS {name}, " for name, expression in grain.items())
+    keys = "".join(f"{name}, " for name in grain)
+    return f"""SELECT {keys}{_CUBE_MEASURES}
+    FROM (SELECT {split_keys}is_refund, {_SPLIT_SUMS} FROM {lines} GROUP BY ALL) AS split GROUP BY ALL"""
+
+
+# The cube's measures summed over cells (counts stay integers)
+CELL_SUMS = ", ".join(f"CAST(sum({column}) AS BIGINT) AS {column}" if column in ("orders", "refund_orders")
+                      else f"sum({column}) AS {column}" for column in CUBE_COLUMNS)
+
+# Grain: one row per cube cell and source day.
+_SALES_CELLS_GRAIN = {**CUBE_GRAIN, "source_day": "source_day"}
+
+
+# Grain: one row per business day × channel × store × product (and source day): the product's sales there.
+_SALES_PRODUCTS_SQL = """
+    SELECT date, channel, store_id, product_id, sum(revenue) AS revenue, sum(revenue_excl_tax) AS net_sales,
+           sum(quantity) AS units, source_day
+    FROM {source} GROUP BY ALL ORDER BY date"""
+
+# Grain: one row per POS order × payment method (and source day): Σ amount, beside the order's revenue (Σ of its
+# lines' revenue), for payment mixes that follow a product selection.
+_ORDER_PAYMENTS_SQL = f"""
+    WITH paid AS (
+        SELECT date, store_id, order_id, payment_method_id, sum(amount) AS amount, {_SOURCE_DAY}
+        FROM {{payments}} GROUP BY ALL
+    ),
+    orders AS (SELECT order_id, sum(revenue) AS order_revenue FROM {{sales}} GROUP BY order_id)
+    SELECT paid.*, orders.order_revenue FROM paid LEFT JOIN orders USING (order_id) ORDER BY date, order_id"""
+
+# The shared base also holds `sales_lines` clustered by product (`BY_PRODUCT`), each product keyed by its place in
+# the category tree and brand when the base was built (`PRODUCT_KEYS`), so a category's lines are neighbours and a
+# product filter reads only their row groups. The key serves to skip rows, never to select them: a product whose
+# category changed since is still found by its id (see `product_lines_sql`).
+BY_PRODUCT = "sales_lines_by_product"
+PRODUCT_KEYS = "product_keys"
+PRODUCT_KEYS_SQL = """
+    SELECT sold.product_id, CAST(row_number() OVER (
+        ORDER BY categories.complete_name NULLS LAST, products.brand_id NULLS LAST, sold.product_id) AS INTEGER)
+        AS product_key
+    FROM (SELECT DISTINCT product_id FROM {lines}) AS sold
+    LEFT JOIN ({products}) AS products USING (product_id)
+    LEFT JOIN ({categories}) AS categories USING (category_id)"""
+BY_PRODUCT_SQL = """
+    SELECT lines.*, keys.product_key FROM {lines} AS lines LEFT JOIN {keys} AS keys USING (product_id)
+    ORDER BY keys.product_key, lines.date"""
+
+
+def product_lines_sql(selected: str, conditions: str) -> str:
+    """Sales lines of the products in the relation `selected` (one `product_id` column) that meet `conditions`:
+    from the base's product-clustered copy (only the row groups of the selected products' keys are read) and from
+    the delta, the rows of the days the base does not hold. Views of services.serving_reader."""
+    return f"""SELECT * EXCLUDE (product_key) FROM base_{BY_PRODUCT}
+        WHERE product_key IN (SELECT product_key FROM {PRODUCT_KEYS} WHERE product_id IN (SELECT product_id FROM {selected}))
+          AND product_id IN (SELECT product_id FROM {selected}) AND {conditions}
+        UNION ALL
+        SELECT * FROM delta_sales_lines WHERE product_id IN (SELECT product_id FROM {selected}) AND {conditions}"""
+
+
 @dataclass(frozen=True)
 class ServingTable:
-    """An in-memory table computed per source day from `facts`; `select(relations)` is its rows over the given
-    relation of each fact (the views for a full build, a few days' files for a refresh)."""
+    """A table computed per source day from `facts`; `select(relations)` is its rows over the given relation of
+    each fact (the views for a full build, a few days' files for a refresh), or, for a table derived from another
+    serving table (`source`), over that table's rows of those days (`relations[source]`)."""
 
     name: str
     facts: tuple[str, ...]
     select: Callable[[Mapping[str, str]], str]
+    source: str | None = None
 
 
 def serving_tables() -> tuple[ServingTable, ...]:
+    """Every serving table, each after the table it derives from."""
     sales_facts = tuple(fact for fact in SALES_FACTS if fact in fact_schemas())
     return (
         ServingTable("sales_lines", sales_facts,
                      lambda relations: _SALES_LINES_SQL.format(source=sales_all_sql(relations))),
         ServingTable("payments_daily", ("fact_payments",),
                      lambda relations: _PAYMENTS_DAILY_SQL.format(source=relations["fact_payments"])),
+        ServingTable("sales_cells", sales_facts,
+                     lambda relations: cube_sql(relations["sales_lines"], _SALES_CELLS_GRAIN) + " ORDER BY date",
+                     source="sales_lines"),
+        ServingTable("sales_products", sales_facts,
+                     lambda relations: _SALES_PRODUCTS_SQL.format(source=relations["sales_lines"]),
+                     source="sales_lines"),
+        ServingTable("order_payments", ("fact_payments", "fact_sales"),
+                     lambda relations: _ORDER_PAYMENTS_SQL.format(payments=relations["fact_payments"],
+                                                                  sales=relations["fact_sales"])),
     )

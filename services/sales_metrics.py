@@ -19,13 +19,17 @@ from typing import Any
 
 import polars as pl
 
-from services.duckdb_connector import Lake, latest_loaded_day, loaded_sales_days
+from services.duckdb_connector import Lake, latest_loaded_day, loaded_sales_days  # noqa: F401  (re-exported)
+from services.lake_sql import CELL_SUMS, CUBE_COLUMNS, CUBE_GRAIN, cube_sql, product_lines_sql
 from services.filters import FilterChoices as FilterOptions  # noqa: F401  (re-exported for existing callers)
-from services.filters import category_labels, category_tree_cte
+from services.filters import Selection, category_labels, category_tree_cte
 from services.filters import filter_choices as filter_options  # noqa: F401
 from services.periods import (COMPARISONS, LAST_YEAR, PREVIOUS, Change, Coverage, Window, comparison_window, coverage,
                               loaded_in_all)
 
+# From this range on, a product filter reads the base's product-clustered lines (a category's lines over the whole
+# lake) rather than the date-ordered ones (every line of the range's days).
+BY_PRODUCT_FROM_DAYS = 60
 KPI_NAMES = ("revenue", "net_sales", "orders", "aov", "units", "refunds")  # the headline six (Overview)
 SALES_KPI_NAMES = (*KPI_NAMES, "basket_size", "discount_depth")  # the Sales page's cards
 # Whether a rise is good news for the owner: refunds compare by their size (more refunded is bad whatever the sign),
@@ -72,6 +76,12 @@ class SalesFilters:
         return replace(self, start=start, end=end, only_days=only_days)
 
 
+def sales_filters(selection: Selection) -> SalesFilters:
+    """The filter bar's selection as sales filters."""
+    return SalesFilters(selection.start, selection.end, selection.store_ids, selection.category_ids,
+                        selection.brand_ids, selection.channel)
+
+
 def orders_sql(filters: SalesFilters) -> str:
     """Orders = distinct orders with a non-refund line among the selected lines.
 
@@ -83,13 +93,9 @@ def orders_sql(filters: SalesFilters) -> str:
     return "count(*) FILTER (WHERE first_sale_line)"
 
 
-def _filtered_lines(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
-    """`WITH [RECURSIVE] … lines AS (…)`: the sales lines the filters select, grain one row per sales line.
-
-    The SQL text depends only on which filters are set, never on their values (those are parameters).
-    """
-    params: dict[str, Any] = {"start": filters.start, "end": filters.end}
-    ctes: list[str] = []
+def _order_conditions(filters: SalesFilters, params: dict[str, Any]) -> list[str]:
+    """WHERE conditions of the order-level filters (range, days, channel, stores); their values go to `params`."""
+    params.update(start=filters.start, end=filters.end)
     conditions = ["date BETWEEN $start AND $end"]
     if filters.only_days is not None:
         params["only_days"] = list(filters.only_days)
@@ -100,19 +106,37 @@ def _filtered_lines(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
     if filters.store_ids:
         params["store_ids"] = list(filters.store_ids)
         conditions.append("list_contains($store_ids, store_id)")
+    return conditions
+
+
+def _filtered_lines(filters: SalesFilters, table: str = "sales_lines") -> tuple[str, dict[str, Any]]:
+    """`WITH [RECURSIVE] … lines AS (…)`: the rows of the serving table `table` the filters select (grain: the
+    table's, one row per sales line for `sales_lines`).
+
+    Product-level filters select `selected_products`; sales lines of those are read from the product-clustered copy
+    of the shared base (services.lake_sql.product_lines_sql). The SQL text depends only on which filters are set,
+    never on their values (those are parameters).
+    """
+    params: dict[str, Any] = {}
+    ctes: list[str] = []
+    where = "\n        AND ".join(_order_conditions(filters, params))
+    product: list[str] = []
     if filters.category_ids:
         params["category_ids"] = list(filters.category_ids)
         ctes.append(category_tree_cte())
-        conditions.append(
-            "product_id IN (SELECT product_id FROM dim_products WHERE category_id IN (SELECT category_id FROM category_tree))"
-        )
+        product.append("category_id IN (SELECT category_id FROM category_tree)")
     if filters.brand_ids:
         params["brand_ids"] = list(filters.brand_ids)
-        conditions.append("product_id IN (SELECT product_id FROM dim_products WHERE list_contains($brand_ids, brand_id))")
-    where = "\n        AND ".join(conditions)
+        product.append("list_contains($brand_ids, brand_id)")
+    if product:
+        ctes.append(f"selected_products AS (SELECT product_id FROM dim_products WHERE {' AND '.join(product)})")
+    if product and table == "sales_lines" and filters.days > BY_PRODUCT_FROM_DAYS:
+        source = product_lines_sql("selected_products", where)
+    else:
+        selected = "\n        AND product_id IN (SELECT product_id FROM selected_products)" if product else ""
+        source = f"SELECT * FROM {table}\n        WHERE {where}{selected}"
     ctes.append(f"""lines AS (
-        SELECT * FROM sales_lines
-        WHERE {where}
+        {source}
     )""")
     keyword = "WITH RECURSIVE" if filters.category_ids else "WITH"
     return f"{keyword} " + ",\n    ".join(ctes), params
@@ -176,28 +200,29 @@ def sales_cube(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     Every order falls in exactly one cell (one day, one channel, one time, one store), so distinct-order counts add
     up across cells, and KPIs, the daily trend, the heatmap and the store comparison are all sums over this one
     result. Invoice lines have no time or store: their cells carry nulls there.
+
+    Without a product-level filter the cube is a sum of the `sales_cells` serving table (the same measures per cell
+    and source day, services.lake_sql.cube_sql); with one, the selected lines are summed.
     """
-    ctes, params = _filtered_lines(filters)
+    if filters.cuts_orders:
+        ctes, params = _filtered_lines(filters)
+        cells = cube_sql("lines", CUBE_GRAIN)
+        ctes += ","
+    else:
+        params: dict[str, Any] = {}
+        where = "\n        AND ".join(_order_conditions(filters, params))
+        cells = f"SELECT date, channel, weekday, hour, store_id, {CELL_SUMS} FROM sales_cells WHERE {where} GROUP BY ALL"
+        ctes = "WITH"
     return lake.query(
-        f"""{ctes},
-    cells AS (
-        SELECT date, channel, local_weekday AS weekday, local_hour AS hour, store_id, sum(revenue) AS revenue,
-               sum(revenue_excl_tax) AS net_sales, {orders_sql(filters)} AS orders, sum(quantity) AS units,
-               coalesce(sum(revenue) FILTER (WHERE is_refund), 0) AS refunds,
-               count(DISTINCT order_id) FILTER (WHERE is_refund) AS refund_orders,
-               coalesce(sum(revenue) FILTER (WHERE NOT is_refund), 0) AS sold_revenue,
-               coalesce(sum(quantity) FILTER (WHERE NOT is_refund), 0) AS sold_units,
-               coalesce(sum(discount_amount) FILTER (WHERE NOT is_refund), 0) AS discount
-        FROM lines GROUP BY ALL
-    )
+        f"""{ctes}
+    cells AS ({cells})
     SELECT cells.*, coalesce(dim_stores.name, 'Store ' || cells.store_id) AS store
     FROM cells LEFT JOIN dim_stores USING (store_id)""",
         params,
     )
 
 
-_SUMMED = ("revenue", "net_sales", "orders", "units", "refunds", "refund_orders", "sold_revenue", "sold_units",
-           "discount")
+_SUMMED = CUBE_COLUMNS
 
 
 def _ratio(numerator: float, denominator: float, scale: float = 1.0) -> float | None:
@@ -240,15 +265,26 @@ def _window_kpis(lake: Lake, filters: SalesFilters, window: Window,
     if not window.available:
         return current, dict.fromkeys(current)
     if window.restricted:
-        current = _cube_kpis(sales_cube(lake, filters.over(filters.start, filters.end, window.current_days)))
-    earlier = _cube_kpis(sales_cube(lake, filters.over(window.start, window.end, window.compare_days)))
+        current = _period_kpis(lake, filters.over(filters.start, filters.end, window.current_days))
+    earlier = _period_kpis(lake, filters.over(window.start, window.end, window.compare_days))
     return current, earlier
+
+
+def _period_kpis(lake: Lake, filters: SalesFilters) -> dict[str, float | None]:
+    """The KPIs of a selection: the sales cube's measures over the whole selection, without its cells."""
+    if filters.cuts_orders:
+        ctes, params = _filtered_lines(filters)
+        sql = f"{ctes}\n    {cube_sql('lines', {})}"
+    else:
+        params = {}
+        sql = f"SELECT {CELL_SUMS} FROM sales_cells WHERE {' AND '.join(_order_conditions(filters, params))}"
+    return kpi_values(lake.query(sql, params).row(0, named=True))
 
 
 def kpi_comparison(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> dict[str, Kpi]:
     """Every sales KPI for the period, against the previous period of equal length and the same dates last year,
     each compared over the days loaded in both periods only."""
-    values = _cube_kpis(sales_cube(lake, filters) if cube is None else cube)
+    values = _period_kpis(lake, filters) if cube is None else _cube_kpis(cube)
     loaded = sales_days(lake, filters.channel)
     changes: dict[str, dict[str, Change]] = {name: {} for name in SALES_KPI_NAMES}
     for kind in COMPARISONS:
@@ -285,6 +321,12 @@ def daily_trend(cube: pl.DataFrame, filters: SalesFilters, loaded: Collection[da
     return trend.with_columns(pl.when(pl.col("loaded")).then(pl.col(values))).sort("date")
 
 
+def loaded_trend(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> pl.DataFrame:
+    """`daily_trend` as the pages show it: days not loaded as gaps, days in progress marked."""
+    cube = sales_cube(lake, filters) if cube is None else cube
+    return daily_trend(cube, filters, sales_days(lake, filters.channel), sales_partial_days(lake, filters.channel))
+
+
 def hour_weekday_heatmap(cube: pl.DataFrame) -> pl.DataFrame:
     """Revenue and orders by ISO weekday (1 = Monday) × hour of day, both in the business timezone.
 
@@ -301,11 +343,11 @@ def product_sales(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     `label` is `[default_code] name` (the code tells products with the same name apart); `category_name` is the
     category path without the common root (`Food / Snacks`, not `All / Food / Snacks`).
     """
-    ctes, params = _filtered_lines(filters)
+    ctes, params = _filtered_lines(filters, "sales_products")
     products = lake.query(
         f"""{ctes},
     by_product AS (
-        SELECT product_id, sum(revenue) AS revenue, sum(quantity) AS units FROM lines GROUP BY product_id
+        SELECT product_id, sum(revenue) AS revenue, sum(units) AS units FROM lines GROUP BY product_id
     )
     SELECT product_id, dim_products.name, default_code, category_id, brand_id, brand_name, revenue, units
     FROM by_product LEFT JOIN dim_products USING (product_id)""",
@@ -395,14 +437,10 @@ def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     ctes, line_params = _filtered_lines(replace(filters, channel="pos"))
     return _payment_frame(lake, f"""{ctes},
     selected AS (SELECT order_id, sum(revenue) AS revenue FROM lines GROUP BY order_id),
-    totals AS (
-        SELECT order_id, sum(revenue) AS revenue FROM sales_lines
-        WHERE channel = 'pos' AND order_id IN (SELECT order_id FROM selected) AND {where} GROUP BY order_id
-    ),
     payments AS (
-        SELECT fact_payments.payment_method_id, fact_payments.amount * selected.revenue / totals.revenue AS amount
-        FROM fact_payments JOIN selected USING (order_id) JOIN totals USING (order_id)
-        WHERE fact_payments.{where.replace(" AND ", " AND fact_payments.")} AND totals.revenue <> 0
+        SELECT payment_method_id, amount * selected.revenue / order_revenue AS amount
+        FROM order_payments JOIN selected USING (order_id)
+        WHERE {where} AND order_revenue <> 0
     )""", {**params, **line_params})
 
 
@@ -445,22 +483,6 @@ def cashier_performance(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
                               basket_size=per_order.then(pl.col("sold_units") / pl.col("orders")))
 
 
-def abc_classes(lake: Lake, start: date, end: date) -> pl.DataFrame:
-    """ABC by revenue (DESIGN §6): the SKUs sold in start..end ranked by revenue, A = the top 20 % of them, B = the
-    next 30 %, C = the rest (ties broken by product id). One row per product: product_id, revenue, rank, abc."""
-    ctes, params = _filtered_lines(SalesFilters(start, end))
-    frame = lake.query(
-        f"""{ctes}
-    SELECT product_id, sum(revenue) AS revenue FROM lines WHERE product_id IS NOT NULL GROUP BY product_id""",
-        params,
-    ).sort(["revenue", "product_id"], descending=[True, False])
-    count = frame.height
-    rank = pl.int_range(1, count + 1, dtype=pl.Int64)
-    share = rank.cast(pl.Float64) / max(count, 1)
-    return frame.with_columns(rank=rank, abc=pl.when(share <= 0.2).then(pl.lit("A"))
-                              .when(share <= 0.5).then(pl.lit("B")).otherwise(pl.lit("C")))
-
-
 def default_period(lake: Lake, today: date, days: int = 30) -> SalesFilters:
     """The last `days` business days ending at the latest loaded day (or `today` when nothing is loaded)."""
     end = latest_loaded_day(lake) or today
@@ -486,7 +508,7 @@ def sales_page(lake: Lake, filters: SalesFilters) -> SalesPage:
     cube, products = sales_cube(lake, filters), product_sales(lake, filters)
     return SalesPage(
         kpis=kpi_comparison(lake, filters, cube),
-        trend=daily_trend(cube, filters, sales_days(lake, filters.channel), sales_partial_days(lake, filters.channel)),
+        trend=loaded_trend(lake, filters, cube),
         heatmap=hour_weekday_heatmap(cube),
         stores=store_comparison(cube),
         top_products=top_products(products),

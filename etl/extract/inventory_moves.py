@@ -7,6 +7,8 @@ done). Each model is one paged call chain, so calls grow with pages, never with 
 - stock.move.line of the day (the done quantity: `quantity_product_uom` where fields_get has it (17+), else
   `qty_done` in the line's unit (16));
 - stock.move of those lines, by the same day filter through `move_line_ids` (so the day's fingerprint covers them);
+  where the server understands the `any` operator (Odoo 17+) as one `("move_line_ids", "any", <line domain>)` leaf,
+  else as the three `move_line_ids.<field>` path leaves (see `inventory_day_domains`);
 - then by id: their pickings, the operation types of moves and pickings (for `code`), the lines' locations (for
   `usage`) and, only where Odoo does not store the quantity in the product's unit (16), the products' units and the
   uom.uom factors.
@@ -18,11 +20,12 @@ shows them and come back null otherwise.
 from __future__ import annotations
 
 from datetime import date
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from etl.dates import odoo_window
 from etl.extract.records import Extraction, read_by_ids, read_model, referenced_ids
-from odoorpc_connector import Domain, OdooClient
+from odoorpc_connector import Domain, OdooAccessError, OdooClient, OdooError, OdooUnavailableError
 
 DATASET = "inventory_moves"
 LINE_MODEL = "stock.move.line"
@@ -46,18 +49,54 @@ def done_line_domain(prefix: str, start: str, end: str) -> Domain:
     return [(f"{prefix}date", ">=", start), (f"{prefix}date", "<", end), (f"{prefix}state", "=", "done")]
 
 
-def inventory_day_domains(day: date, tz: ZoneInfo) -> dict[str, Domain]:
+# Whether a server evaluates an `any` leaf on an x2many field, per client (probed once; see accepts_any).
+_ACCEPTS_ANY: WeakKeyDictionary[OdooClient, bool] = WeakKeyDictionary()
+
+
+def accepts_any(client: OdooClient) -> bool:
+    """Whether the server understands `(x2many, "any", domain)` leaves: Odoo 17 and 18 do, Odoo 16 (and demo_odoo)
+    answer "Invalid leaf". Asked once per client with a search that matches nothing; an Odoo outage or a refused
+    model is raised, not taken for an answer."""
+    known = _ACCEPTS_ANY.get(client)
+    if known is None:
+        try:
+            client.call(MOVE_MODEL, "search", [[("move_line_ids", "any", [("id", "=", 0)])]], {"limit": 1})
+            known = True
+        except (OdooUnavailableError, OdooAccessError):
+            raise
+        except OdooError:
+            known = False
+        _ACCEPTS_ANY[client] = known
+    return known
+
+
+def inventory_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, Domain]:
     """The done move lines of business day `day` and their stock moves, one domain per model (what the day's
-    fingerprint covers: a late correction creates or writes move lines, and a stock.move change shows too)."""
+    fingerprint covers: a late correction creates or writes move lines, and a stock.move change shows too).
+
+    The moves are those with a done line of the day. Given a `client` whose server accepts `any` (Odoo 17+), that is
+    one leaf, `("move_line_ids", "any", <the lines' domain>)`: one indexed subquery on the day's lines. Otherwise
+    (Odoo 16, demo_odoo, or no client) it is the three path leaves `move_line_ids.date >= start`, `... < end`,
+    `move_line_ids.state = done`, which Odoo turns into three independent subqueries over stock_move_line — each
+    matching most of the table (every line after the start, every line before the end, every done line); on the
+    real Odoo 17 this took 3-4 s per day (PostgreSQL semi-joins on tables without statistics) against ~10 ms for the
+    `any` leaf. Both select the same moves whenever a move's done lines share one business day (Odoo stamps a
+    move's lines when it is done); checked day by day on the real Odoo 17's month.
+    """
     start, end = odoo_window(day, tz)
-    return {LINE_MODEL: done_line_domain("", start, end), MOVE_MODEL: done_line_domain("move_line_ids.", start, end)}
+    lines = done_line_domain("", start, end)
+    if client is not None and accepts_any(client):
+        moves: Domain = [("move_line_ids", "any", lines)]
+    else:
+        moves = done_line_domain("move_line_ids.", start, end)
+    return {LINE_MODEL: lines, MOVE_MODEL: moves}
 
 
 def extract_inventory_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
     """Read the done move lines of business day `day` with their moves, pickings, operation types and locations."""
     calls_before = client.stats.calls
     extraction = Extraction(DATASET, day.isoformat())
-    domains = inventory_day_domains(day, tz)
+    domains = inventory_day_domains(day, tz, client)
     lines = read_model(client, extraction, LINE_MODEL, domains[LINE_MODEL], LINE_FIELDS)
     moves = read_model(client, extraction, MOVE_MODEL, domains[MOVE_MODEL], MOVE_FIELDS)
     pickings = read_by_ids(client, extraction, "stock.picking", referenced_ids(lines + moves, "picking_id"),

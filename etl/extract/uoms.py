@@ -8,10 +8,9 @@ calls grow with pages, never with lines. The transform side is etl/transform/uom
 from __future__ import annotations
 
 from etl.extract.records import Extraction, Record, read_by_ids, referenced_ids
+from etl.transform.uom import PRODUCT_MODEL, UOM_MODEL
 from odoorpc_connector import OdooClient
 
-PRODUCT_MODEL = "product.product"
-UOM_MODEL = "uom.uom"
 PRODUCT_FIELDS = ("uom_id", "write_date")
 UOM_FIELDS = ("factor", "category_id", "write_date")
 

@@ -25,7 +25,8 @@ from etl.extract.records import ALL_RECORDS
 from etl.published import read_published
 from etl.raw_records import raw_frame, records_frame
 from etl.reconcile import Check, DayReconciliation
-from etl.transform.inventory_moves import MOVEMENT_TYPE_NAMES, STOCK_KEY, on_hand_from_moves, received_lines
+from etl.stock_positions import STOCK_KEY, on_hand_from_moves
+from etl.transform.inventory_moves import MOVEMENT_TYPE_NAMES, received_lines
 from odoorpc_connector import OdooClient
 
 FACT = "fact_inventory_moves"
@@ -42,7 +43,7 @@ def quantity_by_movement_type(lines: pl.DataFrame) -> dict[str, float]:
 def reconcile_inventory_day(client: OdooClient, lake: str | os.PathLike[str], day: date,
                             tz: ZoneInfo) -> DayReconciliation:
     """Compare one business day of fact_inventory_moves with Odoo's done move lines of that day."""
-    count = client.call(LINE_MODEL, "search_count", [inventory_day_domains(day, tz)[LINE_MODEL]])
+    count = client.call(LINE_MODEL, "search_count", [inventory_day_domains(day, tz, client)[LINE_MODEL]])
     extraction = extract_inventory_day(client, day, tz)
     odoo = received_lines(raw_frame(extraction.records, extraction.field_types), tz.key)
     fact = read_published(lake, io_parquet.STAR, FACT, day)

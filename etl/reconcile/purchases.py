@@ -27,7 +27,7 @@ from etl.extract.purchases import (
     DAY_FIELDS, LINE_MODEL, MOVE_MODEL, PRODUCT_LINE, REFUND_TYPE, ROUNDING_LINE, purchase_day_domains,
     read_unit_references,
 )
-from etl.extract.uoms import PRODUCT_MODEL, UOM_MODEL
+from etl.transform.uom import PRODUCT_MODEL, UOM_MODEL
 from etl.extract.records import Extraction, read_models
 from etl.published import read_published
 from etl.reconcile import Check, DayReconciliation

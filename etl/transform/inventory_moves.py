@@ -50,10 +50,8 @@ MOVEMENT_TYPES: dict[tuple[str, str], str] = {
     ("transit", "internal"): "transfer",
 }
 ADJUSTMENT = "adjustment"
-TRANSFER = "transfer"
 OTHER = "other"
 MOVEMENT_TYPE_NAMES = tuple(dict.fromkeys([*MOVEMENT_TYPES.values(), OTHER]))
-STOCK_KEY = ["product_id", "location_id", "lot_id"]  # one stock position
 
 CLEAN_SCHEMA = pl.Schema({**schemas.FACT_INVENTORY_MOVES, "move_ts": UTC_TS, "write_date": UTC_TS})
 
@@ -270,21 +268,3 @@ def clean_inventory_moves(raw: pl.DataFrame | pl.LazyFrame, context: CleanContex
         **unknown_ids(tables, context, INVENTORY_MOVES.known_dimensions),
     }
     return CleanResult(tables, quarantine, metrics={name: int(value) for name, value in metrics.items()})
-
-
-def on_hand_from_moves(moves: pl.DataFrame) -> pl.DataFrame:
-    """Stock per (product_id, location_id, lot_id) implied by fact_inventory_moves rows.
-
-    A line adds its quantity at its destination when that is internal stock and takes it from its source when that
-    is. signed_quantity carries the net effect on internal stock, so it tells the legs apart: > 0 → destination
-    only, < 0 → source only; an internal↔internal transfer has signed_quantity 0 but moves stock between two
-    internal locations, so it gives both legs (− at the source, + at the destination). Other lines with 0 touch no
-    internal location. One definition for the reconciliation with stock.quant (etl/reconcile) and the dashboard's
-    stock variance (services/inventory_metrics.py).
-    """
-    signed = pl.col("signed_quantity")
-    both = (pl.col("movement_type") == TRANSFER) & (signed == 0)
-    into = moves.filter((signed > 0) | both).select(
-        "product_id", pl.col("location_dest_id").alias("location_id"), "lot_id", "quantity")
-    out = moves.filter((signed < 0) | both).select("product_id", "location_id", "lot_id", -pl.col("quantity"))
-    return pl.concat([into, out]).group_by(STOCK_KEY).agg(pl.col("quantity").sum())

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from etl.extract.uoms import PRODUCT_MODEL, UOM_MODEL
 from etl.transform.validation import as_int, number
+
+PRODUCT_MODEL = "product.product"  # the Odoo models whose records carry units: a product's unit, a unit's factor
+UOM_MODEL = "uom.uom"
 
 # Odoo's float_round nudges the normalised value by one ulp of its magnitude before rounding, so that a value stored
 # as 2.6749999… still rounds like 2.675 (odoo/tools/float_utils.py).

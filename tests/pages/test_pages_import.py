@@ -33,5 +33,7 @@ def test_layouts_render_on_an_empty_lake(empty_lake_env: Path) -> None:
     from pages import home, sales
 
     assert "sales-date-range" in str(sales.layout())
-    assert "home-freshness-table" in str(home.layout())
-    assert home.update_kpis("30") is not None
+    assert "home-freshness-table" in str(home.layout(period="nonsense", store="x"))
+    coverage, _cards = home.update_kpis({})
+    assert "No data loaded" in str(coverage) or "Tidak ada data" in str(coverage)
+    assert sales.update_daily({}, "dark") is not None and sales.update_baskets_and_cashiers({}, None) is not None

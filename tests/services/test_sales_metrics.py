@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -11,18 +12,27 @@ import pytest
 
 from benchmarks.lake_generator import SMALL_LAKE, publish_day
 from etl import schemas
+from etl.day_manifest import commit_day, drop_day, read_manifest
+from etl.io_parquet import dimension_path
 from services import sales_metrics
 from services.duckdb_connector import Lake
 from services.sales_metrics import SalesFilters
+from tests.services.conftest import published
+from tests.services.stock_lake import published_rows, stock_lake_root
+
+__all__ = ["stock_lake_root"]  # the fixture, for the invoice channel
 
 PERIOD = SalesFilters(date(2024, 2, 1), date(2024, 2, 20))
 
 
 def expected_kpis(lines: pl.DataFrame, filters: SalesFilters) -> dict[str, float]:
-    """The DESIGN §6 definitions, written once more in polars."""
+    """The DESIGN §6 and docs/KPIS.md definitions, written once more in polars."""
     period = lines.filter(pl.col("date").is_between(filters.start, filters.end))
+    if filters.only_days is not None:
+        period = period.filter(pl.col("date").is_in(list(filters.only_days)))
     revenue = period["revenue"].sum()
-    orders = period.filter(~pl.col("is_refund"))["order_id"].n_unique()
+    sold = period.filter(~pl.col("is_refund"))
+    orders = sold["order_id"].n_unique()
     return {
         "revenue": revenue,
         "net_sales": period["revenue_excl_tax"].sum(),
@@ -30,7 +40,16 @@ def expected_kpis(lines: pl.DataFrame, filters: SalesFilters) -> dict[str, float
         "aov": revenue / orders,
         "units": period["quantity"].sum(),
         "refunds": period.filter(pl.col("is_refund"))["revenue"].sum(),
+        "basket_size": sold["quantity"].sum() / orders,
+        "discount_depth": sold["discount_amount"].sum() / (sold["revenue"].sum() + sold["discount_amount"].sum()) * 100,
     }
+
+
+def expected_change(name: str, current: float, previous: float) -> float:
+    """Change in percent; refunds by their size (more refunded is a rise)."""
+    if name == "refunds":
+        current, previous = abs(current), abs(previous)
+    return (current - previous) / abs(previous) * 100
 
 
 def test_kpis_equal_hand_computed_sums(lake: Lake, sales_lines: pl.DataFrame) -> None:
@@ -52,7 +71,8 @@ def test_kpis_compare_with_the_previous_period(lake: Lake, sales_lines: pl.DataF
     before = expected_kpis(sales_lines, PERIOD.previous())
     for name, value in before.items():
         assert kpis[name].previous == pytest.approx(value, rel=1e-12), name
-        assert kpis[name].change_pct == pytest.approx((kpis[name].value - value) / abs(value) * 100), name
+        assert kpis[name].change_pct == pytest.approx(expected_change(name, kpis[name].value, value)), name
+        assert not kpis[name].vs_previous.restricted
 
 
 @pytest.mark.parametrize(
@@ -144,3 +164,131 @@ def test_a_previous_period_that_was_never_loaded_has_no_value(lake: Lake) -> Non
     kpis = sales_metrics.kpi_comparison(lake, filters)
     assert all(kpi.previous is None and kpi.change_pct is None for kpi in kpis.values())
     assert kpis["revenue"].value > 0
+
+
+def test_more_refunds_is_bad_news_whatever_the_sign(lake: Lake, sales_lines: pl.DataFrame) -> None:
+    kpis = sales_metrics.kpi_comparison(lake, PERIOD)
+    refunds = kpis["refunds"].vs_previous
+    grew = abs(refunds.current) > abs(refunds.value)
+    assert (refunds.change_pct > 0) == grew and refunds.good is (not grew)
+    revenue = kpis["revenue"].vs_previous
+    assert revenue.good is (revenue.change_pct > 0)
+    assert kpis["discount_depth"].vs_previous.good is None  # neither good nor bad
+
+
+def test_a_partly_loaded_previous_period_compares_only_the_days_loaded_in_both(
+        lake: Lake, sales_lines: pl.DataFrame) -> None:
+    # 6..15 January: its previous period 27 December..5 January has only 1..5 January loaded
+    filters = SalesFilters(date(2024, 1, 6), date(2024, 1, 15))
+    kpis = sales_metrics.kpi_comparison(lake, filters)
+    matched_now = filters.over(filters.start, filters.end, tuple(date(2024, 1, d) for d in range(11, 16)))
+    matched_before = filters.over(date(2023, 12, 27), date(2024, 1, 5), tuple(date(2024, 1, d) for d in range(1, 6)))
+    now, before = expected_kpis(sales_lines, matched_now), expected_kpis(sales_lines, matched_before)
+    whole = expected_kpis(sales_lines, filters)
+    for name in sales_metrics.SALES_KPI_NAMES:
+        change = kpis[name].vs_previous
+        assert (change.matched, change.total, change.restricted) == (5, 10, True), name
+        assert kpis[name].value == pytest.approx(whole[name], rel=1e-12), name  # the card: every loaded day
+        assert change.current == pytest.approx(now[name], rel=1e-12), name
+        assert change.value == pytest.approx(before[name], rel=1e-12), name
+        assert change.change_pct == pytest.approx(expected_change(name, now[name], before[name])), name
+        assert kpis[name].vs_last_year.value is None and kpis[name].vs_last_year.change_pct is None
+
+
+def test_days_never_loaded_are_gaps_and_a_partial_day_is_marked(root: Path) -> None:
+    missing, today = date(2024, 2, 10), date(2024, 2, 29)
+    drop_day(root, "pos_order_lines", missing)
+    manifest = read_manifest(root, "pos_order_lines", today)
+    commit_day(root, replace(manifest, partial=True))
+    lake = Lake(root, cache_ttl_seconds=0)
+    try:
+        filters = SalesFilters(date(2024, 2, 1), date(2024, 3, 2))
+        page = sales_metrics.sales_page(lake, filters)
+        by_day = {row["date"]: row for row in page.trend.iter_rows(named=True)}
+        assert by_day[missing]["revenue"] is None and not by_day[missing]["loaded"]
+        assert by_day[date(2024, 3, 1)]["revenue"] is None  # after the last loaded day
+        assert by_day[today]["partial"] and by_day[today]["revenue"] > 0
+        coverage = sales_metrics.sales_coverage(lake, filters, today=today)
+        assert (coverage.state, len(coverage.loaded), coverage.future, coverage.partial) == ("partly", 28, 2, (today,))
+        assert sales_metrics.sales_coverage(lake, SalesFilters(date(2025, 1, 1), date(2025, 1, 7)), today).state \
+            == "future"
+    finally:
+        lake.close()
+
+
+def test_basket_sizes_count_orders_by_units_sold(lake: Lake, sales_lines: pl.DataFrame) -> None:
+    baskets = sales_metrics.basket_sizes(lake, PERIOD, largest=5)
+    sold = sales_lines.filter(pl.col("date").is_between(PERIOD.start, PERIOD.end) & ~pl.col("is_refund"))
+    per_order = sold.group_by("order_id").agg(pl.col("quantity").sum().round().cast(pl.Int64).clip(upper_bound=5))
+    expected = per_order.group_by("quantity").len().sort("quantity")
+    assert baskets.rows() == expected.rows()
+    assert baskets["orders"].sum() == sales_metrics.kpi_comparison(lake, PERIOD)["orders"].value
+
+
+def test_cashiers_are_grouped_by_id_and_named_from_dim_cashiers(root: Path) -> None:
+    cashiers = pl.DataFrame({"cashier_id": [10, 11], "name": ["Ayu", "Budi"], "user_id": [1010, 1011],
+                             "company_id": [1, 1]}).with_columns(
+        active=pl.lit(True), write_date=pl.lit(None, schemas.UTC_TS), deleted=pl.lit(False))
+    schemas.conform(cashiers, schemas.DIMENSIONS["dim_cashiers"]).write_parquet(dimension_path(root, "dim_cashiers"))
+    lake = Lake(root, cache_ttl_seconds=0)
+    try:
+        frame = sales_metrics.cashier_performance(lake, PERIOD)
+    finally:
+        lake.close()
+    lines = _lines(root).filter(pl.col("date").is_between(PERIOD.start, PERIOD.end))
+    expected = lines.group_by("cashier_id").agg(
+        pl.col("revenue").sum(), pl.col("order_id").filter(~pl.col("is_refund")).n_unique().alias("orders"))
+    got = {row["cashier_id"]: row for row in frame.iter_rows(named=True)}
+    assert set(got) == set(expected["cashier_id"])
+    for row in expected.iter_rows(named=True):
+        assert got[row["cashier_id"]]["revenue"] == pytest.approx(row["revenue"])
+        assert got[row["cashier_id"]]["orders"] == row["orders"]
+    assert got[10]["cashier"] == "Ayu" and got[12]["cashier"] is None
+    assert frame["revenue"].is_sorted(descending=True)
+
+
+def test_top_products_are_keyed_by_id_and_labelled_with_the_code(lake: Lake) -> None:
+    top = sales_metrics.top_products(sales_metrics.product_sales(lake, PERIOD), limit=3)
+    assert top["label"].to_list() == [f"[SKU{key:05d}] Product {key:04d}" for key in top["key"]]
+
+
+def test_payment_mix_follows_a_category_through_the_orders_lines(lake: Lake, small_lake_root: Path,
+                                                                sales_lines: pl.DataFrame) -> None:
+    filters = SalesFilters(PERIOD.start, PERIOD.end, category_ids=(100,))
+    mix = sales_metrics.payment_mix(lake, filters)
+    lines = sales_lines.filter(pl.col("date").is_between(PERIOD.start, PERIOD.end))
+    selected = lines.filter(pl.col("category_id").is_between(101, 104)).group_by("order_id").agg(
+        pl.col("revenue").sum().alias("selected"))
+    share = selected.join(lines.group_by("order_id").agg(pl.col("revenue").sum().alias("total")), on="order_id")
+    payments = pl.concat([published(small_lake_root, "fact_payments", day)
+                          for day in sales_lines["date"].unique().to_list()
+                          if PERIOD.start <= day <= PERIOD.end])
+    expected = payments.join(share, on="order_id").group_by("payment_method_id").agg(
+        (pl.col("amount") * pl.col("selected") / pl.col("total")).sum())
+    got = dict(zip(mix["payment_method_id"], mix["amount"]))
+    for method, amount in expected.iter_rows():
+        assert got[method] == pytest.approx(amount), method
+    revenue = sales_metrics.kpi_comparison(lake, filters)["revenue"].value
+    assert mix["amount"].sum() == pytest.approx(revenue, rel=1e-3)
+
+
+def test_the_channel_filter_and_split_use_invoice_lines(stock_lake_root: Path) -> None:
+    lake = Lake(stock_lake_root, cache_ttl_seconds=0)
+    try:
+        invoices = published_rows(stock_lake_root, "invoice_sales", "fact_invoice_sales").filter(
+            pl.col("date").is_between(PERIOD.start, PERIOD.end))
+        split = dict(sales_metrics.channel_split(sales_metrics.sales_cube(lake, PERIOD)).select(
+            "channel", "revenue").iter_rows())
+        assert split["invoice"] == pytest.approx(invoices["revenue"].sum())
+        only = sales_metrics.kpi_comparison(lake, replace(PERIOD, channel="invoice"))
+        assert only["revenue"].value == pytest.approx(invoices["revenue"].sum())
+        assert only["orders"].value == invoices.filter(pl.col("move_type") == "out_invoice")["move_id"].n_unique()
+        assert sales_metrics.payment_mix(lake, replace(PERIOD, channel="invoice")).is_empty()
+        total = sales_metrics.kpi_comparison(lake, PERIOD)["revenue"].value
+        assert split["pos"] + split["invoice"] == pytest.approx(total)
+    finally:
+        lake.close()
+
+
+def _lines(root: Path) -> pl.DataFrame:
+    return published_rows(root, "pos_order_lines", "fact_sales")

@@ -1,0 +1,97 @@
+"""The Overview page's alerts (docs/KPIS.md "Overview alerts"): A items out of stock, products sold at a loss, and
+datasets whose data is late, failing or unreadable. Each alert is a small frame or list the page lays out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from etl.catalog import fact_schemas
+from services import inventory_metrics
+from services.duckdb_connector import Lake
+from services.filters import Selection
+from services.product_scope import product_condition, with_clause
+
+ABC_WINDOW_DAYS = 90  # the class of a product for the stock alert: ABC by revenue over these days up to the snapshot
+PROFIT_FACT = "agg_profit_daily_by_product"
+SHOWN = 10
+
+
+def out_of_stock_a_items(lake: Lake, selection: Selection) -> pl.DataFrame:
+    """Class A products (by revenue over the 90 days up to the latest stock snapshot) with nothing on hand in it.
+
+    Products Odoo keeps no stock for (consumables, services) are left out unless they appear in the snapshot. The
+    selection's category and brand filters apply; its dates do not (stock is about now). Empty without a snapshot.
+    """
+    days = lake.loaded_days(inventory_metrics.SNAPSHOT_FACT)
+    if not days:
+        return pl.DataFrame(schema={"product_id": pl.Int64, "product": pl.String, "default_code": pl.String,
+                                    "revenue": pl.Float64, "on_hand": pl.Float64})
+    day = days[-1]
+    window = replace(selection, preset="custom", start=day - timedelta(days=ABC_WINDOW_DAYS - 1), end=day,
+                     store_ids=(), channel=None)
+    classes = inventory_metrics.abc_classes(inventory_metrics.period_product_sales(lake, window))
+    stock = inventory_metrics.product_stock(lake, window, day).select(
+        "product_id", "product_type", "in_snapshot", "on_hand")
+    a_items = classes.filter(pl.col("abc") == "A").join(stock, on="product_id", how="left")
+    tracked = pl.col("in_snapshot").fill_null(False) | (pl.col("product_type") == inventory_metrics.STORABLE)
+    return a_items.filter(tracked & (pl.col("on_hand").fill_null(0.0) <= 0)).select(
+        "product_id", "product", "default_code", "revenue", pl.col("on_hand").fill_null(0.0)).sort(
+        ["revenue", "product_id"], descending=[True, False])
+
+
+def profit_loaded(lake: Lake, selection: Selection) -> bool:
+    """Whether the profit dataset has a loaded day in the period."""
+    return PROFIT_FACT in fact_schemas() and any(
+        selection.start <= day <= selection.end for day in lake.loaded_days(PROFIT_FACT))
+
+
+def negative_margins(lake: Lake, selection: Selection) -> pl.DataFrame:
+    """Products whose Σ gross profit over the period (lines with a known cost) is below zero, worst first; the
+    selection's category, brand and channel filters apply (profit has no store)."""
+    params: dict[str, Any] = {"start": selection.start, "end": selection.end}
+    scope = product_condition(selection, params)
+    channel = ""
+    if selection.channel:
+        params["channel"] = selection.channel
+        channel = "AND channel = $channel"
+    return lake.query(
+        f"""{with_clause(selection, f'''margins AS (
+        SELECT product_id, sum(revenue_excl_tax) AS revenue_excl_tax, sum(gross_profit) AS gross_profit
+        FROM {PROFIT_FACT}
+        WHERE date BETWEEN $start AND $end AND gross_profit IS NOT NULL AND product_id IS NOT NULL AND {scope} {channel}
+        GROUP BY product_id
+    )''')}
+    SELECT product_id, coalesce(dim_products.name, 'Product ' || product_id) AS product, dim_products.default_code,
+           revenue_excl_tax, gross_profit,
+           CASE WHEN revenue_excl_tax <> 0 THEN gross_profit / revenue_excl_tax * 100 END AS margin_pct
+    FROM margins LEFT JOIN dim_products USING (product_id)
+    WHERE gross_profit < 0
+    ORDER BY gross_profit, product_id""",
+        params,
+    )
+
+
+@dataclass(frozen=True)
+class DataAlert:
+    """A dataset that is not `ok` in the health report."""
+
+    dataset: str
+    title: str
+    status: str  # stale | failing | unreadable
+    last_processed: str | None
+    failed_days: list[str]
+    missing_days: int
+
+
+def data_alerts(report: Mapping[str, Any]) -> list[DataAlert]:
+    """The datasets of the health report (etl.pipelines.health) that are late, failing or unreadable."""
+    return [
+        DataAlert(name, entry["title"], entry["status"], entry["last_processed_date"],
+                  [item["day"] for item in entry["failed_days"]], len(entry["missing_days"]))
+        for name, entry in report["datasets"].items() if entry["status"] != "ok"
+    ]

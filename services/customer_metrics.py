@@ -1,0 +1,181 @@
+"""Customer KPIs (DESIGN §6): the one definition of each customer number the pages show.
+
+Over `fact_sales_all` (POS and invoice lines, refunds negative; read from its in-memory `sales_lines` serving table)
+for the selected period; every filter of the bar applies to the lines: store (POS lines only: invoices have no
+store), channel, category (with subcategories), brand.
+A customer is a line's `customer_id` (null = walk-in); an order is a (channel, order_id) with a non-refund line.
+
+- Identified share of revenue = Σ revenue of lines with a customer ÷ Σ revenue × 100.
+- Unique customers = customers with at least one order in the selection.
+- New customers: their first purchase ever in the lake (earliest non-refund line of any channel, store or product)
+  falls in the period; returning = unique − new.
+- Repeat rate = customers with ≥ 2 orders ÷ unique customers × 100; purchase frequency = their orders ÷ unique
+  customers; revenue per customer = identified revenue ÷ unique customers.
+- Top customers: revenue per customer id, labelled with dim_partners name and ref.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import polars as pl
+
+from services.duckdb_connector import Lake
+from services.filters import Selection
+from services.product_scope import product_condition, sales_condition, with_clause
+from services.sales_metrics import sales_days, sales_partial_days
+
+ORDER_BUCKETS = 5  # orders-per-customer histogram: 1, 2, 3, 4, 5+
+TOP_CUSTOMERS = 20
+
+
+def _lines_cte(selection: Selection, params: dict[str, Any]) -> str:
+    """`lines`: the selected sales lines (grain: one row per sales line of either channel)."""
+    params |= {"start": selection.start, "end": selection.end}
+    return f"""lines AS (
+        SELECT channel, date, order_id, customer_id, revenue, is_refund FROM sales_lines
+        WHERE date BETWEEN $start AND $end AND {sales_condition(selection, params)}
+          AND {product_condition(selection, params)}
+    )"""
+
+
+def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
+    """One row per identified customer of the selection: revenue, orders, last purchase in the period, first
+    purchase ever, whether new, and the partner's name and ref."""
+    params: dict[str, Any] = {}
+    ctes = with_clause(selection, _lines_cte(selection, params), """orders AS (
+        SELECT customer_id, channel, order_id, sum(revenue) AS revenue, bool_or(NOT is_refund) AS is_order,
+               max(date) AS last_date
+        FROM lines WHERE customer_id IS NOT NULL GROUP BY customer_id, channel, order_id
+    )""", """per_customer AS (
+        SELECT customer_id, sum(revenue) AS revenue, count(*) FILTER (WHERE is_order) AS orders,
+               max(last_date) AS last_purchase
+        FROM orders GROUP BY customer_id
+    )""", """first_purchase AS (
+        SELECT customer_id, min(date) AS first_purchase FROM sales_lines
+        WHERE NOT is_refund AND customer_id IN (SELECT customer_id FROM per_customer) GROUP BY customer_id
+    )""")
+    return lake.query(
+        f"""{ctes}
+    SELECT customer_id, coalesce(dim_partners.name, 'Customer ' || customer_id) AS customer, dim_partners.ref,
+           revenue, orders, last_purchase, first_purchase, coalesce(first_purchase >= $start, false) AS is_new
+    FROM per_customer LEFT JOIN first_purchase USING (customer_id)
+    LEFT JOIN dim_partners ON dim_partners.partner_id = per_customer.customer_id
+    ORDER BY revenue DESC, customer_id""",
+        params,
+    )
+
+
+def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
+    """Per business day of the period: revenue, identified revenue, walk-in revenue and the identified customers
+    who ordered that day; zero on a loaded day without sales, null on a day not loaded (`loaded`), `partial` for a
+    day in progress (today so far)."""
+    params: dict[str, Any] = {}
+    frame = lake.query(
+        f"""{with_clause(selection, _lines_cte(selection, params))}
+    SELECT date, sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE customer_id IS NOT NULL), 0.0)
+           AS identified_revenue, count(DISTINCT customer_id) FILTER (WHERE NOT is_refund) AS customers
+    FROM lines GROUP BY date""",
+        params,
+    )
+    calendar = pl.DataFrame({"date": pl.date_range(selection.start, selection.end, eager=True)})
+    loaded, partial = sales_days(lake, selection.channel), sales_partial_days(lake, selection.channel)
+    measures = ["revenue", "identified_revenue", "customers"]
+    frame = calendar.join(frame, on="date", how="left").with_columns(
+        loaded=pl.col("date").is_in(sorted(loaded)), partial=pl.col("date").is_in(sorted(partial)))
+    return frame.with_columns(
+        [pl.when(pl.col("loaded")).then(pl.col(name).fill_null(0)).alias(name) for name in measures]
+    ).with_columns(walk_in_revenue=pl.col("revenue") - pl.col("identified_revenue"),
+                   customers=pl.col("customers").cast(pl.Int64)).sort("date")
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    revenue: float
+    identified_revenue: float
+    unique_customers: int
+    new_customers: int
+    new_customer_revenue: float
+    orders: int  # orders of identified customers
+    repeat_customers: int
+
+    @property
+    def identified_share(self) -> float | None:
+        """% of revenue with a customer; None when revenue is 0."""
+        return self.identified_revenue / self.revenue * 100 if self.revenue else None
+
+    @property
+    def returning_customers(self) -> int:
+        return self.unique_customers - self.new_customers
+
+    @property
+    def returning_customer_revenue(self) -> float:
+        return self.identified_revenue - self.new_customer_revenue
+
+    @property
+    def repeat_rate(self) -> float | None:
+        return self.repeat_customers / self.unique_customers * 100 if self.unique_customers else None
+
+    @property
+    def purchase_frequency(self) -> float | None:
+        """Orders per customer."""
+        return self.orders / self.unique_customers if self.unique_customers else None
+
+    @property
+    def revenue_per_customer(self) -> float | None:
+        """Identified revenue ÷ unique customers."""
+        return self.identified_revenue / self.unique_customers if self.unique_customers else None
+
+    def as_row(self) -> dict[str, float | int | None]:
+        """Every figure, derived ones included (an export row)."""
+        derived = ("identified_share", "returning_customers", "returning_customer_revenue", "repeat_rate",
+                   "purchase_frequency", "revenue_per_customer")
+        return {**asdict(self), **{name: getattr(self, name) for name in derived}}
+
+
+def summary(per_customer: pl.DataFrame, by_day: pl.DataFrame) -> CustomerSummary:
+    ordering = per_customer.filter(pl.col("orders") > 0)
+    new = ordering.filter(pl.col("is_new"))
+    return CustomerSummary(
+        revenue=float(by_day["revenue"].sum()),
+        identified_revenue=float(by_day["identified_revenue"].sum()),
+        unique_customers=ordering.height,
+        new_customers=new.height,
+        new_customer_revenue=float(per_customer.filter(pl.col("is_new"))["revenue"].sum()),
+        orders=int(ordering["orders"].sum()),
+        repeat_customers=ordering.filter(pl.col("orders") >= 2).height,
+    )
+
+
+def top_customers(per_customer: pl.DataFrame, limit: int = TOP_CUSTOMERS) -> pl.DataFrame:
+    """The customers with the largest revenue (ties by id); `label` is `name (ref)` when there is a ref."""
+    top = per_customer.sort(["revenue", "customer_id"], descending=[True, False]).head(limit)
+    ref = pl.col("ref").fill_null("")
+    return top.with_columns(label=pl.when(ref != "").then(pl.format("{} ({})", pl.col("customer"), ref))
+                            .otherwise(pl.col("customer")))
+
+
+def order_frequency(per_customer: pl.DataFrame) -> pl.DataFrame:
+    """How many customers placed 1, 2, 3, 4 and 5+ orders (`orders` is the bucket's lower bound)."""
+    buckets = per_customer.filter(pl.col("orders") > 0).select(
+        orders=pl.col("orders").clip(upper_bound=ORDER_BUCKETS).cast(pl.Int64))
+    counts = buckets.group_by("orders").agg(pl.len().alias("customers"))
+    frame = pl.DataFrame({"orders": list(range(1, ORDER_BUCKETS + 1))}, schema={"orders": pl.Int64})
+    return frame.join(counts, on="orders", how="left").with_columns(
+        pl.col("customers").fill_null(0).cast(pl.Int64))
+
+
+@dataclass(frozen=True)
+class CustomersPage:
+    summary: CustomerSummary
+    daily: pl.DataFrame
+    top: pl.DataFrame
+    frequency: pl.DataFrame
+
+
+def customers_page(lake: Lake, selection: Selection) -> CustomersPage:
+    """The Customers page's queries for `selection`."""
+    per_customer, by_day = customers(lake, selection), daily(lake, selection)
+    return CustomersPage(summary(per_customer, by_day), by_day, top_customers(per_customer),
+                         order_frequency(per_customer))

@@ -1,0 +1,91 @@
+"""The shell and the shared factories through Dash's own endpoints: the page language from the cookie the language
+switch sets, and the CSV/Excel export of a chart's data for the selection in the filter bar's state."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from flask.testing import FlaskClient
+
+from etl.settings import reset_settings_cache
+from services import sales_metrics
+from services.duckdb_connector import Lake
+from services.sales_metrics import SalesFilters
+from tests.services.conftest import small_lake_root
+
+__all__ = ["small_lake_root"]
+STATE = {"from": "2024-02-01", "to": "2024-02-20", "store": "1,2"}
+
+
+@pytest.fixture
+def client(small_lake_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FlaskClient]:
+    monkeypatch.setenv("NKDASH_IGNORE_DOTENV", "1")
+    monkeypatch.setenv("DATA_LAKE_ROOT", str(small_lake_root))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/13")
+    reset_settings_cache()
+    import app
+
+    yield app.server.test_client()
+    reset_settings_cache()
+
+
+@pytest.mark.parametrize(("cookie", "lang", "overview"), [(None, "id", "Ringkasan"), ("en", "en", "Overview"),
+                                                          ("xx", "id", "Ringkasan")])
+def test_the_language_cookie_renders_the_page(client: FlaskClient, cookie: str | None, lang: str,
+                                              overview: str) -> None:
+    if cookie:
+        client.set_cookie("nkdash_lang", cookie)
+    index = client.get("/sales?store=1").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in index
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    assert overview in layout and '"locale": "%s"' % lang in layout.replace('":"', '": "')
+
+
+def _download(client: FlaskClient, chart: str, fmt: str) -> dict:
+    clicks = {"csv": 1 if fmt == "csv" else 0, "xlsx": 1 if fmt == "xlsx" else 0}
+    payload = {
+        "output": f"{chart}-download.data",
+        "outputs": {"id": f"{chart}-download", "property": "data"},
+        "inputs": [{"id": f"{chart}-{name}", "property": "n_clicks", "value": value} for name, value in clicks.items()],
+        "changedPropIds": [f"{chart}-{fmt}.n_clicks"],
+        "state": [{"id": "sales-filters", "property": "data", "value": STATE}],
+    }
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_json()["response"][f"{chart}-download"]["data"]
+
+
+def test_a_chart_exports_its_data_as_csv_and_excel(client: FlaskClient, small_lake_root: Path) -> None:
+    lake = Lake(small_lake_root, cache_ttl_seconds=0)
+    try:
+        filters = SalesFilters(date(2024, 2, 1), date(2024, 2, 20), store_ids=(1, 2))
+        expected = sales_metrics.top_products(sales_metrics.product_sales(lake, filters), limit=1000)
+    finally:
+        lake.close()
+    sent = _download(client, "sales-top-products", "csv")
+    assert sent["filename"] == "sales-top-products.csv"
+    content = base64.b64decode(sent["content"])
+    assert content.startswith(b"\xef\xbb\xbf")  # spreadsheet apps read the names right
+    frame = pl.read_csv(io.BytesIO(content[3:]))
+    assert frame["key"].to_list() == expected["key"].to_list()
+    assert frame["revenue"].to_list() == pytest.approx(expected["revenue"].to_list())  # exact, not rounded
+    workbook = _download(client, "sales-top-products", "xlsx")
+    assert workbook["filename"] == "sales-top-products.xlsx"
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(workbook["content"]))) as archive:
+        assert "xl/worksheets/sheet1.xml" in archive.namelist()
+
+
+def test_a_future_period_says_so_instead_of_zeros(client: FlaskClient) -> None:
+    from pages import home
+
+    coverage, cards = home.update_kpis({"from": "2099-01-01", "to": "2099-01-07"})
+    assert "This period has not happened yet" in str(coverage) or "Periode ini belum terjadi" in str(coverage)
+    text = str(cards)
+    assert "Rp 0" not in text and "home-kpi-revenue-change" not in text and "'—'" in text

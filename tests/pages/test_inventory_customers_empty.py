@@ -1,0 +1,40 @@
+"""The Inventory and Customers pages on an empty lake: layouts render and every callback answers with "no data" (no
+stock snapshot, no sales), never an error."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import plotly
+
+from tests.pages.test_pages_import import empty_lake_env
+
+__all__ = ["empty_lake_env"]
+
+
+def kpi_values(component: Any) -> list[str]:
+    """The exact values (`data-value`) of the KPI cards in a component tree."""
+    return re.findall(r'"data-value": "([^"]*)"', json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder))
+
+
+def test_inventory_and_customers_answer_on_an_empty_lake(empty_lake_env: Path) -> None:
+    import app
+    from pages import customers, inventory
+    from pages.components import current_language
+    from services.i18n import t
+
+    assert "inventory-kpis" in str(inventory.layout()) and "customers-kpis" in str(customers.layout())
+    state = {"from": "2024-02-01", "to": "2024-02-29"}
+    with app.server.test_request_context("/"):
+        notes, kpis = inventory.update_summary(state)
+        assert [note.children for note in notes] == [t("inventory-no-snapshot", current_language())]
+        assert kpi_values(kpis) == ["None"] * 8  # every card "—", sell-through too (nothing received)
+        assert all(not figure.data for figure in inventory.update_charts(state, "light"))
+        assert len(inventory.update_tables(state)) == len(inventory.TABLES)
+        _coverage, cards = customers.update_summary(state)
+        assert kpi_values(cards) == ["None"] * 8
+        assert all(not figure.data for figure in customers.update_charts(state, "dark"))
+        customers.update_table(state)
