@@ -24,7 +24,7 @@ from celery.utils import uuid
 
 from etl.catalog import CATALOG, DIMENSIONS_EVERY_HOURS, DIMENSIONS_TASK, DatasetInfo
 from etl.dates import day_range, parse_day
-from etl.locks import DayLocked
+from etl.locks import DayLocked, LockUnavailable
 from etl.logs import configure_logging
 from etl.pipelines import day as day_steps
 from etl.pipelines.dimensions import DIMENSIONS_DATASET, refresh_dimensions
@@ -33,11 +33,6 @@ from etl.pipelines.runs import catch_up_days, nightly_days, resolve_datasets, ru
 from etl.settings import Settings, exit_on_invalid_settings
 from etl.status import read_status, record_failure
 from odoorpc_connector import OdooUnavailableError, get_odoo_connection
-
-try:  # a lock backend that cannot be reached says "later", like a held lock
-    from etl.locks import LockUnavailable
-except ImportError:  # pragma: no cover - older etl.locks
-    LockUnavailable = DayLocked  # type: ignore[misc,assignment]
 
 log = logging.getLogger(__name__)
 settings: Settings = exit_on_invalid_settings()
@@ -98,6 +93,9 @@ app.conf.update(
     result_expires=RESULT_EXPIRES_SECONDS,
     # Redis restarts (upgrades, OOM, host reboot): reconnect forever. Celery's default gives up after 100 attempts
     # (about 46 minutes of outage, attempts every 2..30 s) and the worker process exits with "Unrecoverable error".
+    # kombu 5.7 can still end the worker (exit 1, AttributeError "'NoneType' ... 'hostname'") when the connection
+    # drops while the consumer waits in BRPOP holding unacknowledged messages: compose's `restart: unless-stopped`
+    # starts it again and those messages come back after the visibility timeout (see `make soak`).
     broker_connection_retry=True,
     broker_connection_retry_on_startup=True,
     broker_connection_max_retries=None,

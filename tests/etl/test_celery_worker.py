@@ -59,7 +59,7 @@ def worker(worker_env: dict[str, str]) -> Iterator[ChildProcess]:
         yield child
 
 
-def call_by_name(env: dict[str, str], task: str, *args: str) -> str:
+def call_by_name(env: dict[str, str], task: str, *args: object) -> str:
     """`celery -A etl_tasks call etl_tasks.<task> --args=...` as in the runbook; returns the task id."""
     done = subprocess.run([*CELERY, "call", f"etl_tasks.{task}", f"--args={json.dumps(list(args))}"],
                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
@@ -84,7 +84,7 @@ def test_date_range_fans_out_one_task_per_day(worker: ChildProcess, worker_env: 
                                               demo_odoo17: DemoOdoo, broker: str) -> None:
     days = demo_days(demo_odoo17.settings(tmp_path), 2)
     dispatched = result_of(broker, call_by_name(worker_env, "date_range_etl_pipeline", days[0].isoformat(),
-                                                days[-1].isoformat()))
+                                                days[-1].isoformat(), [DATASET]))
     assert dispatched["dispatched"] == 2
     assert dispatched["days"] == [f"{DATASET} {day.isoformat()}" for day in days]
     client = Celery(broker=broker, backend=broker)
