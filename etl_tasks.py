@@ -23,7 +23,7 @@ from celery.schedules import crontab
 from celery.utils import uuid
 
 from etl.catalog import CATALOG, DIMENSIONS_EVERY_HOURS, DIMENSIONS_TASK, DatasetInfo
-from etl.dates import day_range, parse_day
+from etl.dates import business_today, day_range, parse_day
 from etl.locks import DayLocked, LockUnavailable
 from etl.logs import configure_logging
 from etl.pipelines import day as day_steps
@@ -31,8 +31,9 @@ from etl.pipelines.dimensions import DIMENSIONS_DATASET, refresh_dimensions
 from etl.pipelines.health import health_report
 from etl.pipelines.runs import catch_up_days, nightly_days, resolve_datasets, run_days
 from etl.settings import Settings, exit_on_invalid_settings
+from etl.published import InputsNotPublished
 from etl.status import read_status, record_failure
-from odoorpc_connector import OdooUnavailableError, get_odoo_connection
+from odoorpc_connector import OdooClient, OdooUnavailableError, get_odoo_connection
 
 log = logging.getLogger(__name__)
 settings: Settings = exit_on_invalid_settings()
@@ -48,6 +49,7 @@ TASK_QUEUE_BY_PREFIX = {
     "date_range_": "orchestration",
     "catch_up_": "orchestration",
     "health_": "orchestration",
+    "today_": "orchestration",
 }
 # Task names whose prefix does not say their stage (DESIGN's historical names).
 TASK_QUEUE_EXCEPTIONS = {"save_raw_data": "transform"}
@@ -181,7 +183,7 @@ class EtlTask(Task):
             return super().__call__(*args, **kwargs)
         except TaskPredicate:  # Retry, Ignore, Reject: Celery's own control flow
             raise
-        except (DayLocked, LockUnavailable) as exc:
+        except (DayLocked, LockUnavailable, InputsNotPublished) as exc:
             error: Exception = exc
             countdown = LOCK_RETRY_SECONDS + random.uniform(0, min(LOCK_RETRY_SECONDS / 2,
                                                                    RETRY_CEILING - LOCK_RETRY_SECONDS))
@@ -220,8 +222,13 @@ def etl_task(name: str, **options: Any):
 
 
 # -- per dataset: the pipeline and its four steps, named by the catalogue --------------------------------------
+def _client_for(*datasets: str) -> OdooClient | None:
+    """The Odoo client, or None when every dataset is derived from the lake (profit needs no Odoo)."""
+    return get_odoo_connection() if any(CATALOG[name].reads_odoo for name in datasets) else None
+
+
 def _run_pipeline(dataset: str, target_date: str | None, refresh: bool) -> dict:
-    client = get_odoo_connection()
+    client = _client_for(dataset)
     target = parse_day(target_date, settings.business_timezone)
     days = nightly_days(dataset, target, settings, client)
     outcome = run_days([dataset], days, settings, client, refresh_first=refresh)
@@ -238,7 +245,7 @@ def _dataset_tasks(info: DatasetInfo) -> dict[str, Task]:
 
     def extract(target_date: str | None = None) -> dict:
         day = parse_day(target_date, settings.business_timezone)
-        return day_steps.extract_step(dataset, day, settings, get_odoo_connection())
+        return day_steps.extract_step(dataset, day, settings, _client_for(dataset))
 
     def save_raw(summary: dict) -> dict:
         return day_steps.save_raw_step(summary, settings)
@@ -316,13 +323,23 @@ def catch_up_etl() -> dict:
     return _dispatch_days([(name, day) for name in CATALOG for day in catch_up_days(name, settings)])
 
 
+@etl_task("today_so_far_pipeline")
+def today_so_far_pipeline() -> dict:
+    """Refresh the current business day of the selling datasets (published as partial until the nightly run)."""
+    names = [info.name for info in CATALOG.values() if info.today_so_far]
+    outcome = run_days(names, [business_today(settings.business_timezone)], settings, _client_for(*names))
+    outcome.raise_if_failed()
+    return outcome.as_dict()
+
+
 @etl_task("health_check")
 def health_check() -> dict:
     report = health_report(settings)
     if report["status"] != "ok":
         log.warning("health check: %s", report["status"], extra={
             "lake_ok": report["lake"]["ok"], "redis_ok": report["redis"]["ok"],
-            "stale": [name for name, entry in report["datasets"].items() if entry["level"] != "fresh"]})
+            "not_ok": {name: entry["status"] for name, entry in report["datasets"].items()
+                       if entry["status"] != "ok"}})
     return report
 
 
@@ -341,6 +358,9 @@ def _beat_schedule() -> dict[str, dict]:
     schedule["health-check"] = {"task": "etl_tasks.health_check", "schedule": crontab(minute=0)}
     # Missing and failed days heal themselves: a killed run, a time limit or an outage leaves a day for this.
     schedule["catch-up"] = {"task": "etl_tasks.catch_up_etl", "schedule": crontab(minute=45)}
+    if settings.today_refresh_minutes:
+        schedule["today-so-far"] = {"task": "etl_tasks.today_so_far_pipeline",
+                                    "schedule": crontab(minute=f"*/{settings.today_refresh_minutes}")}
     return schedule
 
 

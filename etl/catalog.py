@@ -50,6 +50,7 @@ class DatasetInfo:
     detects_late_changes: bool = True
     known_dimensions: dict[str, str] = field(default_factory=dict)
     source: str = ODOO_SOURCE  # where a day is read from: Odoo over RPC, or the lake's own published facts
+    today_so_far: bool = False  # the current business day is refreshed during the day (ETL_TODAY_REFRESH_MINUTES)
 
     @property
     def reads_odoo(self) -> bool:
@@ -72,6 +73,7 @@ POS_ORDER_LINES = DatasetInfo(
     aliases=("pos",),
     refreshes_dimensions_first=True,
     known_dimensions={"product_id": "dim_products", "payment_method_id": "dim_payment_methods"},
+    today_so_far=True,
 )
 
 INVOICE_SALES = DatasetInfo(
@@ -86,6 +88,7 @@ INVOICE_SALES = DatasetInfo(
     aliases=("invoice-sales", "invoices"),
     refreshes_dimensions_first=True,
     known_dimensions={"product_id": "dim_products"},
+    today_so_far=True,
 )
 
 INVENTORY_MOVES = DatasetInfo(

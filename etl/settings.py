@@ -60,6 +60,7 @@ class Settings:
     lock_ttl_seconds: int
     lock_backend: str  # redis (shared by every host) | file (one host, no broker: `make run` without Redis)
     day_deadline_seconds: int
+    today_refresh_minutes: int  # 0: no today-so-far refresh
     max_line_amount: float
     worker_concurrency: int
     task_soft_time_limit: int
@@ -114,6 +115,13 @@ def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0 or value == float("inf"):
         raise ValueError("not a positive finite number")
+    return value
+
+
+def _minutes_of_an_hour(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 59:
+        raise ValueError("not 0..59")
     return value
 
 
@@ -198,6 +206,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         lock_ttl_seconds=_parse(env, "ETL_LOCK_TTL_SECONDS", 60, _positive_int, "seconds"),
         lock_backend=_parse(env, "ETL_LOCK_BACKEND", "redis", _choice(LOCK_BACKENDS), "redis or file"),
         day_deadline_seconds=deadline,
+        today_refresh_minutes=_parse(env, "ETL_TODAY_REFRESH_MINUTES", 5, _minutes_of_an_hour, "0 to 59 minutes"),
         max_line_amount=_parse(env, "ETL_MAX_LINE_AMOUNT", 1e12, _positive_float, "a positive number"),
         worker_concurrency=_parse(env, "CELERY_WORKER_CONCURRENCY", 2, _positive_int, "a positive integer"),
         task_soft_time_limit=soft,

@@ -133,3 +133,19 @@ def test_every_catalogued_dataset_has_its_pipeline_and_step_tasks(info) -> None:
         assert etl_tasks.queue_for(f"etl_tasks.{name}") == queue
         assert getattr(etl_tasks, name).name == f"etl_tasks.{name}"
     assert etl_tasks.app.conf.beat_schedule[info.pipeline_task]["task"] == f"etl_tasks.{info.pipeline_task}"
+
+
+def test_today_so_far_refreshes_the_selling_datasets_every_few_minutes() -> None:
+    entry = etl_tasks.app.conf.beat_schedule["today-so-far"]
+    assert entry["task"] == "etl_tasks.today_so_far_pipeline"
+    assert entry["schedule"].minute == set(range(0, 60, etl_tasks.settings.today_refresh_minutes))
+    assert {info.name for info in CATALOG.values() if info.today_so_far} == {"pos_order_lines", "invoice_sales"}
+    assert etl_tasks.queue_for("etl_tasks.today_so_far_pipeline") == "orchestration"
+
+
+def test_a_lake_derived_dataset_runs_without_an_odoo_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_odoo() -> None:
+        raise AssertionError("profit must not connect to Odoo")
+
+    monkeypatch.setattr(etl_tasks, "get_odoo_connection", no_odoo)
+    assert etl_tasks._client_for("profit") is None
