@@ -10,14 +10,11 @@ from typing import Any
 
 import polars as pl
 
-from etl.catalog import fact_schemas
-from services import inventory_metrics
+from services import inventory_metrics, profit_metrics
 from services.duckdb_connector import Lake
 from services.filters import Selection
-from services.product_scope import product_condition, with_clause
 
 ABC_WINDOW_DAYS = 90  # the class of a product for the stock alert: ABC by revenue over these days up to the snapshot
-PROFIT_FACT = "agg_profit_daily_by_product"
 SHOWN = 10
 
 
@@ -46,34 +43,16 @@ def out_of_stock_a_items(lake: Lake, selection: Selection) -> pl.DataFrame:
 
 def profit_loaded(lake: Lake, selection: Selection) -> bool:
     """Whether the profit dataset has a loaded day in the period."""
-    return PROFIT_FACT in fact_schemas() and any(
-        selection.start <= day <= selection.end for day in lake.loaded_days(PROFIT_FACT))
+    return any(selection.start <= day <= selection.end for day in profit_metrics.profit_days(lake))
 
 
 def negative_margins(lake: Lake, selection: Selection) -> pl.DataFrame:
-    """Products whose Σ gross profit over the period (lines with a known cost) is below zero, worst first; the
-    selection's category, brand and channel filters apply (profit has no store)."""
-    params: dict[str, Any] = {"start": selection.start, "end": selection.end}
-    scope = product_condition(selection, params)
-    channel = ""
-    if selection.channel:
-        params["channel"] = selection.channel
-        channel = "AND channel = $channel"
-    return lake.query(
-        f"""{with_clause(selection, f'''margins AS (
-        SELECT product_id, sum(revenue_excl_tax) AS revenue_excl_tax, sum(gross_profit) AS gross_profit
-        FROM {PROFIT_FACT}
-        WHERE date BETWEEN $start AND $end AND gross_profit IS NOT NULL AND product_id IS NOT NULL AND {scope} {channel}
-        GROUP BY product_id
-    )''')}
-    SELECT product_id, coalesce(dim_products.name, 'Product ' || product_id) AS product, dim_products.default_code,
-           revenue_excl_tax, gross_profit,
-           CASE WHEN revenue_excl_tax <> 0 THEN gross_profit / revenue_excl_tax * 100 END AS margin_pct
-    FROM margins LEFT JOIN dim_products USING (product_id)
-    WHERE gross_profit < 0
-    ORDER BY gross_profit, product_id""",
-        params,
-    )
+    """Products whose gross profit over the period is below zero, worst first, by the Profit page's definition
+    (services.profit_metrics.product_profit: lines with a known cost; margin over their revenue); the selection's
+    category, brand, channel and store filters apply."""
+    losses = profit_metrics.loss_making(profit_metrics.product_profit(lake, selection))
+    return losses.select("product_id", pl.coalesce("name", "product").alias("product"), "default_code",
+                         "revenue_excl_tax", "gross_profit", "margin_pct", "cost_coverage_pct")
 
 
 @dataclass(frozen=True)

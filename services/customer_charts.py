@@ -9,8 +9,8 @@ import polars as pl
 from services.customer_metrics import ORDER_BUCKETS, CustomerSummary
 from services.formatting import format_number, format_rupiah
 from services.i18n import add_messages, t
-from services.sales_charts import (_date_axis, _day_labels, _figure, _mark_days, _rupiah_axis, message_figure,
-                                   ranked_bars)
+from services.sales_charts import (date_axis, day_labels, mark_days, message_figure, ranked_bars, rupiah_axis,
+                                   themed_figure)
 
 REVENUE_COLORS = {"identified_revenue": "#4c6ef5", "walk_in_revenue": "#adb5bd"}
 NEW_RETURNING_COLORS = ("#12b886", "#4c6ef5")
@@ -32,9 +32,9 @@ def identified_trend(daily: pl.DataFrame, color_scheme: str, lang: str) -> go.Fi
     loaded = daily.filter(pl.col("loaded"))
     if loaded.is_empty() or not loaded["revenue"].ne(0).any():
         return message_figure(color_scheme, lang)
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     days = daily["date"].to_list()
-    labels = _day_labels(days, lang)
+    labels = day_labels(days, lang)
     partial = daily["partial"].to_list()
     for column, name in (("identified_revenue", "customers-identified"), ("walk_in_revenue", "customers-walk-in")):
         values = daily[column].to_list()
@@ -46,9 +46,9 @@ def identified_trend(daily: pl.DataFrame, color_scheme: str, lang: str) -> go.Fi
         ))
     figure.update_layout(barmode="relative", showlegend=True,
                          legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0})
-    _rupiah_axis(figure, daily["revenue"].to_list(), lang)
-    _date_axis(figure, days, lang)
-    _mark_days(figure, daily, lang)
+    rupiah_axis(figure, daily["revenue"].to_list(), lang)
+    date_axis(figure, days, lang)
+    mark_days(figure, daily, lang)
     return figure
 
 
@@ -56,7 +56,7 @@ def new_vs_returning(summary: CustomerSummary, color_scheme: str, lang: str) -> 
     """Customers of the period split into new and returning (revenue of each in the hover)."""
     if not summary.unique_customers:
         return message_figure(color_scheme, lang)
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     counts = [summary.new_customers, summary.returning_customers]
     revenue = [summary.new_customer_revenue, summary.returning_customer_revenue]
     figure.add_trace(go.Pie(
@@ -73,7 +73,7 @@ def order_frequency(frequency: pl.DataFrame, color_scheme: str, lang: str) -> go
     """How many customers placed 1, 2, 3, 4 and 5+ orders."""
     if not frequency["customers"].sum():
         return message_figure(color_scheme, lang)
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     buckets = [f"{orders}+" if orders == ORDER_BUCKETS else str(orders) for orders in frequency["orders"]]
     counts = frequency["customers"].to_list()
     figure.add_trace(go.Bar(

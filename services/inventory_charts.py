@@ -10,7 +10,7 @@ import polars as pl
 
 from services.formatting import format_number, format_percent, format_rupiah
 from services.i18n import add_messages, format_day, t
-from services.sales_charts import _date_axis, _figure, _rupiah_axis, message_figure, ranked_bars
+from services.sales_charts import date_axis, message_figure, ranked_bars, rupiah_axis, themed_figure
 
 TOP_GROUPS = 15  # bars per stock breakdown
 MAX_PARETO_BARS = 400  # more SKUs are drawn as runs of consecutive ranks (a chart never sends ~15k points)
@@ -65,7 +65,7 @@ def pareto(abc: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
     right axis."""
     if abc.height == 0:
         return message_figure(color_scheme, lang)
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     runs = _pareto_runs(abc).with_columns(name=pl.when(pl.col("first") == pl.col("last")).then(pl.col("product")))
     for abc_class, color in ABC_COLORS.items():
         part = runs.filter(pl.col("abc") == abc_class)
@@ -86,7 +86,7 @@ def pareto(abc: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
         customdata=[format_percent(value, lang=lang) for value in runs["cumulative_share"]],
         hovertemplate="%{customdata}<extra></extra>",
     ))
-    _rupiah_axis(figure, runs["revenue"].to_list(), lang)  # (every y axis: the right one is set again below)
+    rupiah_axis(figure, runs["revenue"].to_list(), lang)  # (every y axis: the right one is set again below)
     shares = [0, 25, 50, 75, 100]
     figure.update_layout(
         yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "showgrid": False, "tickvals": shares,
@@ -115,7 +115,7 @@ def movement_chart(moves: pl.DataFrame, start: date, end: date, color_scheme: st
     buckets = moves.with_columns(bucket=pl.col("date").dt.truncate("1w") if weekly else pl.col("date"))
     summed = buckets.group_by("bucket", "movement_type").agg(pl.col("quantity").sum()).sort("bucket")
     days = sorted({_bucket_start(start + timedelta(days=offset), weekly) for offset in range((end - start).days + 1)})
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     for kind, color in MOVEMENT_COLORS.items():
         rows = dict(summed.filter(pl.col("movement_type") == kind).select("bucket", "quantity").iter_rows())
         if not rows:
@@ -130,5 +130,5 @@ def movement_chart(moves: pl.DataFrame, start: date, end: date, color_scheme: st
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{customdata[2]}<extra></extra>",
         ))
     figure.update_layout(barmode="stack", showlegend=True, legend={"orientation": "h", "y": -0.15, "x": 0})
-    _date_axis(figure, days, lang)
+    date_axis(figure, days, lang)
     return figure

@@ -34,7 +34,7 @@ def _register_templates() -> None:
     dmc.add_figure_templates()
 
 
-def _figure(color_scheme: str, lang: str) -> go.Figure:
+def themed_figure(color_scheme: str, lang: str) -> go.Figure:
     """An empty figure with the app's template for `color_scheme` ('light' | 'dark')."""
     _register_templates()
     template = "mantine_dark" if color_scheme == "dark" else "mantine_light"
@@ -46,7 +46,7 @@ def _figure(color_scheme: str, lang: str) -> go.Figure:
 
 def message_figure(color_scheme: str, lang: str, text: str | None = None) -> go.Figure:
     """A figure that only says why there is nothing to draw (no data, or a filter it cannot honour)."""
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     figure.add_annotation(text=text or t("no-data", lang), showarrow=False, x=0.5, y=0.5, xref="paper",
                           yref="paper", font={"size": 14})
     figure.update_xaxes(visible=False)
@@ -54,7 +54,7 @@ def message_figure(color_scheme: str, lang: str, text: str | None = None) -> go.
     return figure
 
 
-def _rupiah_axis(figure: go.Figure, values: Sequence[float | None], lang: str, axis: str = "y") -> None:
+def rupiah_axis(figure: go.Figure, values: Sequence[float | None], lang: str, axis: str = "y") -> None:
     """Axis ticks as compact Rupiah (`Rp 1,2 jt`) at about five round steps."""
     top = max([abs(value) for value in values if value is not None] + [1.0])
     step = 10 ** (len(str(int(top))) - 1)
@@ -66,7 +66,7 @@ def _rupiah_axis(figure: go.Figure, values: Sequence[float | None], lang: str, a
     (figure.update_yaxes if axis == "y" else figure.update_xaxes)(**settings)
 
 
-def _date_axis(figure: go.Figure, days: Sequence[date], lang: str) -> None:
+def date_axis(figure: go.Figure, days: Sequence[date], lang: str) -> None:
     """Day ticks named in `lang` (`1 Feb`), at most MAX_DATE_TICKS of them."""
     step = max(1, -(-len(days) // MAX_DATE_TICKS))
     ticks = list(days[::step])
@@ -85,7 +85,7 @@ def _spans(days: Sequence[date]) -> list[tuple[date, date]]:
     return runs
 
 
-def _mark_days(figure: go.Figure, trend: pl.DataFrame, lang: str) -> None:
+def mark_days(figure: go.Figure, trend: pl.DataFrame, lang: str) -> None:
     """Grey bands over days not loaded; a "so far" note over a day in progress."""
     missing = trend.filter(~pl.col("loaded"))["date"].to_list()
     for first, last in _spans(missing):
@@ -100,17 +100,17 @@ def _mark_days(figure: go.Figure, trend: pl.DataFrame, lang: str) -> None:
                               text=t("partial-mark", lang), font={"size": 10, "color": "#f08c00"})
 
 
-def _day_labels(days: Sequence[date], lang: str) -> list[str]:
+def day_labels(days: Sequence[date], lang: str) -> list[str]:
     return [format_day(day, lang, "EEE d MMM y") for day in days]
 
 
 def revenue_trend(trend: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
     """Daily revenue stacked by channel (POS, invoices); gaps where a day is not loaded, today so far hatched."""
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     if not trend.filter(pl.col("loaded"))["revenue"].fill_null(0).ne(0).any():
         return message_figure(color_scheme, lang)
     days = trend["date"].to_list()
-    labels = _day_labels(days, lang)
+    labels = day_labels(days, lang)
     partial = trend["partial"].to_list()
     for channel in ("pos", "invoice"):
         values = trend[f"{channel}_revenue"].to_list()
@@ -125,9 +125,9 @@ def revenue_trend(trend: pl.DataFrame, color_scheme: str, lang: str) -> go.Figur
         ))
     figure.update_layout(barmode="stack", showlegend=len(figure.data) > 1,
                          legend={"orientation": "h", "y": 1.12, "x": 0})
-    _rupiah_axis(figure, trend["revenue"].to_list(), lang)
-    _date_axis(figure, days, lang)
-    _mark_days(figure, trend, lang)
+    rupiah_axis(figure, trend["revenue"].to_list(), lang)
+    date_axis(figure, days, lang)
+    mark_days(figure, trend, lang)
     return figure
 
 
@@ -137,7 +137,7 @@ def daily_measure(trend: pl.DataFrame, column: str, color_scheme: str, lang: str
 
     `magnitude` draws the size of a negative measure (refunds) upward.
     """
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     loaded = trend.filter(pl.col("loaded"))
     if loaded.is_empty() or not loaded[column].fill_null(0).ne(0).any():
         return message_figure(color_scheme, lang)
@@ -147,21 +147,21 @@ def daily_measure(trend: pl.DataFrame, column: str, color_scheme: str, lang: str
                                        else (lambda v: format_percent(v, lang=lang)))
     figure.add_trace(go.Bar(
         x=days, y=values, marker_color=color, customdata=[[label, formatter(value)] for label, value in
-                                                          zip(_day_labels(days, lang), values)],
+                                                          zip(day_labels(days, lang), values)],
         marker_pattern_shape=["/" if flag else "" for flag in trend["partial"].to_list()],
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
     ))
     if kind == "money":
-        _rupiah_axis(figure, values, lang)
+        rupiah_axis(figure, values, lang)
     else:
         figure.update_yaxes(ticksuffix="%", rangemode="tozero")
-    _date_axis(figure, days, lang)
-    _mark_days(figure, trend, lang)
+    date_axis(figure, days, lang)
+    mark_days(figure, trend, lang)
     return figure
 
 
 def hour_weekday_heatmap(heatmap: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     if heatmap.height == 0:
         return message_figure(color_scheme, lang)
     hours = list(range(int(heatmap["hour"].min()), int(heatmap["hour"].max()) + 1))
@@ -183,7 +183,7 @@ def ranked_bars(ranked: pl.DataFrame, color_scheme: str, lang: str, label: str =
                 key: str = "key", missing_label: str = "unknown") -> go.Figure:
     """Horizontal bars, largest on top, one per id (`key`), named by `label` (top products/categories/brands,
     stores); a null id is one bar named by the `missing_label` message. Clicking a bar reports its id as `y`."""
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     if ranked.height == 0 or not ranked[value].fill_null(0).ne(0).any():
         return message_figure(color_scheme, lang)
     ordered = ranked.reverse()
@@ -195,7 +195,7 @@ def ranked_bars(ranked: pl.DataFrame, color_scheme: str, lang: str, label: str =
         textposition="auto", customdata=[[name, format_rupiah(v, lang)] for name, v in zip(names, values)],
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
     ))
-    _rupiah_axis(figure, values, lang, axis="x")
+    rupiah_axis(figure, values, lang, axis="x")
     figure.update_yaxes(type="category", tickvals=keys, ticktext=[_short(name) for name in names], automargin=True)
     return figure
 
@@ -206,7 +206,7 @@ def _short(name: str, width: int = 28) -> str:
 
 
 def payment_mix(payments: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     if payments.is_empty() or not payments["amount"].ne(0).any():
         return message_figure(color_scheme, lang)
     figure.add_trace(go.Pie(
@@ -219,7 +219,7 @@ def payment_mix(payments: pl.DataFrame, color_scheme: str, lang: str) -> go.Figu
 
 def channel_split(channels: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
     """Revenue per channel as a donut (POS vs invoices)."""
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     if channels.is_empty() or not channels["revenue"].ne(0).any():
         return message_figure(color_scheme, lang)
     names = channels["channel"].to_list()
@@ -235,7 +235,7 @@ def channel_split(channels: pl.DataFrame, color_scheme: str, lang: str) -> go.Fi
 
 def basket_histogram(baskets: pl.DataFrame, color_scheme: str, lang: str, largest: int) -> go.Figure:
     """Orders by units in the order (1, 2, …, `largest`+)."""
-    figure = _figure(color_scheme, lang)
+    figure = themed_figure(color_scheme, lang)
     if baskets.is_empty():
         return message_figure(color_scheme, lang)
     labels = [f"{units}+" if units >= largest else str(units) for units in baskets["units"].to_list()]
