@@ -514,6 +514,16 @@ def data_table(frame: pl.DataFrame, columns: Mapping[str, tuple[str, Callable[[A
                                     minWidth=560, type="native")
 
 
+def limited_table(frame: pl.DataFrame, columns: Mapping[str, tuple[str, Callable[[Any], str]]], table_id: str,
+                  *, numeric: Iterable[str], shown: int, more_note: str) -> Any:
+    """The first `shown` rows of `frame` as a data table; when there are more, `more_note` says so below it (the
+    card's export holds them all)."""
+    table = data_table(frame.head(shown), columns, table_id, numeric=numeric)
+    if frame.height <= shown:
+        return table
+    return dmc.Stack([table, dmc.Text(more_note, size="xs", c="dimmed")], gap=4)
+
+
 def _blank_figure() -> dict[str, Any]:
     """Until the callback answers: an empty, transparent plot (the skeleton overlay shows above it)."""
     hidden = {"visible": False}

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output, callback
 
-from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, current_language, data_table, kpi_box, kpi_card,
+from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, current_language, kpi_box, kpi_card, limited_table,
                               kpi_grid, page_header, table_card)
 from services import inventory_charts, inventory_metrics
 from services.duckdb_connector import get_lake
@@ -272,12 +272,9 @@ def _table(name: str, frame: pl.DataFrame | None, lang: str) -> Any:
     if frame.is_empty():
         return dmc.Text(t("inventory-none", lang), size="sm", c="dimmed", id=f"{PREFIX}-{name}-empty")
     columns = _columns(lang, TABLE_COLUMNS[name])
-    table = data_table(frame.head(SHOWN_ROWS), columns, f"{PREFIX}-{name}-table",
-                       numeric=[column for column in columns if column not in TEXT_COLUMNS])
-    if frame.height <= SHOWN_ROWS:
-        return table
-    return dmc.Stack([table, dmc.Text(t("inventory-more-rows", lang, shown=SHOWN_ROWS, count=frame.height),
-                                      size="xs", c="dimmed")], gap=4)
+    return limited_table(frame, columns, f"{PREFIX}-{name}-table",
+                         numeric=[column for column in columns if column not in TEXT_COLUMNS], shown=SHOWN_ROWS,
+                         more_note=t("inventory-more-rows", lang, shown=SHOWN_ROWS, count=frame.height))
 
 
 @callback(*(Output(f"{PREFIX}-{name}", "children") for name in TABLES), FILTERS.input)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output, callback
 
-from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, data_table,
+from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, limited_table,
                               kpi_box, kpi_card, kpi_grid, page_header, page_today, table_card)
 from services import profit_charts, profit_metrics
 from services.duckdb_connector import get_lake
@@ -191,12 +191,9 @@ def _table(name: str, frame: pl.DataFrame, lang: str) -> Any:
     if frame.is_empty():
         return dmc.Text(t("profit-none", lang), size="sm", c="dimmed", id=f"{PREFIX}-{name}-empty")
     columns, shown = _columns(lang, TABLE_COLUMNS[name]), shown_rows(name)
-    table = data_table(_named(name, frame.head(shown), lang), columns, f"{PREFIX}-{name}-table",
-                       numeric=[column for column in columns if column not in TEXT_COLUMNS])
-    if frame.height <= shown:
-        return table
-    return dmc.Stack([table, dmc.Text(t("profit-more-rows", lang, shown=shown, count=frame.height),
-                                      size="xs", c="dimmed")], gap=4)
+    return limited_table(_named(name, frame, lang), columns, f"{PREFIX}-{name}-table",
+                         numeric=[column for column in columns if column not in TEXT_COLUMNS], shown=shown,
+                         more_note=t("profit-more-rows", lang, shown=shown, count=frame.height))
 
 
 @callback(*(Output(f"{PREFIX}-{name}", "children") for name in TABLES), FILTERS.input)
