@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from redis import StrictRedis
 
 from etl.settings import Settings, load_settings, reset_settings_cache
 from odoorpc_connector import reset_pool
 from tests.support.demo_days import DEMO_DAYS
-from tests.support.processes import PYTHON, ChildProcess, isolated_env, running
+from tests.support.processes import PYTHON, ChildProcess, RedisServer, isolated_env, redis_server, running
 
 os.environ["NKDASH_IGNORE_DOTENV"] = "1"
 DEMO_SEED = 42
@@ -57,6 +58,24 @@ def demo_odoo17() -> Iterator[DemoOdoo]:
 def writable_demo17() -> Iterator[DemoOdoo]:
     """A demo Odoo 17 of the test module's own: its tests change records over RPC as a shop would."""
     yield from start_demo(17)
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """The test module's own redis-server on a free port (nothing saved), for tests that run Celery workers."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def broker(redis: RedisServer) -> str:
+    """The module's Redis, emptied for this test: its URL."""
+    client = StrictRedis.from_url(redis.url())
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return redis.url()
 
 
 @pytest.fixture(autouse=True)

@@ -18,31 +18,11 @@ from tests.conftest import DemoOdoo
 from tests.support.demo_days import demo_days
 from tests.support.demo_control import faults
 from tests.support.lake import fact
-from tests.support.processes import PROJECT_ROOT, PYTHON, ChildProcess, RedisServer, isolated_env, redis_server, running
+from tests.support.processes import PROJECT_ROOT, PYTHON, ChildProcess, isolated_env, running
 
 pytestmark = pytest.mark.celery
 CELERY = [PYTHON, "-m", "celery", "-A", "etl_tasks"]
 DATASET = "pos_order_lines"
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """This module's own redis-server on a free port."""
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def broker(redis: RedisServer) -> str:
-    """The module's Redis, emptied for this test."""
-    import redis as redis_py
-
-    client = redis_py.Redis.from_url(redis.url())
-    try:
-        client.flushall()
-    finally:
-        client.close()
-    return redis.url()
 
 
 @pytest.fixture

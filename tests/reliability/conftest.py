@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from redis import StrictRedis
 
 from etl.dates import business_yesterday
 from etl.settings import load_settings
 from tests.conftest import DemoOdoo, start_demo
 from tests.reliability.harness import reference_lake
-from tests.support.processes import RedisServer, redis_server
 
 MONTH = 30
 ORDERS_PER_DAY = 6
@@ -38,21 +36,3 @@ def month(small_demo: DemoOdoo, tmp_path_factory: pytest.TempPathFactory) -> lis
 def reference(small_demo: DemoOdoo, month: list[date], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The month loaded in-process, one day after another, into its own lake: what every test's lake must equal."""
     return reference_lake(small_demo.env(Path("unused")), tmp_path_factory.mktemp("reference-lake"), month)
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """This module's own redis-server on a free port (nothing saved: `--save "" --appendonly no`)."""
-    with redis_server(tmp_path_factory.mktemp("redis")) as server:
-        yield server
-
-
-@pytest.fixture
-def broker(redis: RedisServer) -> str:
-    """The module's Redis, emptied for this test."""
-    client = StrictRedis.from_url(redis.url())
-    try:
-        client.flushall()
-    finally:
-        client.close()
-    return redis.url()
