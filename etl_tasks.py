@@ -227,10 +227,10 @@ def _client_for(*datasets: str) -> OdooClient | None:
     return get_odoo_connection() if any(CATALOG[name].reads_odoo for name in datasets) else None
 
 
-def _run_pipeline(dataset: str, target_date: str | None, refresh: bool) -> dict:
+def _run_pipeline(dataset: str, target_date: str | None, refresh: bool, late_changes: bool) -> dict:
     client = _client_for(dataset)
     target = parse_day(target_date, settings.business_timezone)
-    days = nightly_days(dataset, target, settings, client)
+    days = nightly_days(dataset, target, settings, client) if late_changes else [target]
     outcome = run_days([dataset], days, settings, client, refresh_first=refresh)
     outcome.raise_if_failed()
     return outcome.as_dict()
@@ -240,8 +240,8 @@ def _dataset_tasks(info: DatasetInfo) -> dict[str, Task]:
     """Register `info`'s pipeline task and step tasks under their DESIGN §3 names."""
     dataset = info.name
 
-    def pipeline(target_date: str | None = None, refresh_dimensions: bool = True) -> dict:
-        return _run_pipeline(dataset, target_date, refresh_dimensions)
+    def pipeline(target_date: str | None = None, refresh_dimensions: bool = True, late_changes: bool = True) -> dict:
+        return _run_pipeline(dataset, target_date, refresh_dimensions, late_changes)
 
     def extract(target_date: str | None = None) -> dict:
         day = parse_day(target_date, settings.business_timezone)
@@ -257,7 +257,7 @@ def _dataset_tasks(info: DatasetInfo) -> dict[str, Task]:
         return day_steps.publish(day_steps.load_step(summary, settings), settings)
 
     pipeline.__doc__ = (f"{info.title} for `target_date` (default: yesterday in the business timezone) plus the "
-                        "late-changed days before it.")
+                        "late-changed days before it (unless `late_changes` is false, as for a fan-out's days).")
     extract.__doc__ = f"{info.title}: read the day from Odoo into a staging file (returns its summary)."
     save_raw.__doc__ = f"{info.title}: keep the extracted day as the raw table of a new version."
     clean.__doc__ = f"{info.title}: type and validate the raw table into the clean tables and quarantine."
@@ -288,12 +288,14 @@ class DispatchError(RuntimeError):
 def _dispatch_days(pairs: list[tuple[str, date]]) -> dict:
     """Send one pipeline task per (dataset, day), after one dimension refresh, and return what was sent.
 
-    The days do not wait for the refresh (their facts do not depend on it); they skip their own refresh.
+    The days do not wait for the refresh (their facts do not depend on it); they skip their own refresh, and their
+    late-change detection: a range or catch-up names exactly the days to run.
     """
     if not pairs:
         return {"dispatched": 0, "days": []}
     signatures = [app.signature(f"etl_tasks.{CATALOG[name].pipeline_task}", args=[day.isoformat()],
-                                kwargs={"refresh_dimensions": False}) for name, day in pairs]
+                                kwargs={"refresh_dimensions": False, "late_changes": False})
+                  for name, day in pairs]
     results = []
     try:
         with app.producer_or_acquire() as producer:

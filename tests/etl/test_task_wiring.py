@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,23 @@ def test_a_lake_derived_dataset_runs_without_an_odoo_client(monkeypatch: pytest.
 
     monkeypatch.setattr(etl_tasks, "get_odoo_connection", no_odoo)
     assert etl_tasks._client_for("profit") is None
+
+
+def test_a_fan_outs_day_runs_just_that_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A range or catch-up names its days: each day task skips late-change detection (its Odoo calls)."""
+    ran: list = []
+
+    def no_detection(*_: object) -> None:
+        raise AssertionError("a fan-out's day must not look for late changes")
+
+    class Outcome:
+        def raise_if_failed(self) -> None:
+            return None
+
+        def as_dict(self) -> dict:
+            return {}
+
+    monkeypatch.setattr(etl_tasks, "nightly_days", no_detection)
+    monkeypatch.setattr(etl_tasks, "run_days", lambda names, days, *_, **__: ran.append((names, days)) or Outcome())
+    etl_tasks._run_pipeline("profit", "2026-01-06", refresh=False, late_changes=False)
+    assert ran == [(["profit"], [date(2026, 1, 6)])]
