@@ -49,8 +49,9 @@ from odoorpc_connector import Domain
 # (source, business day, business timezone) -> records; the source is an OdooClient, or the lake root for datasets
 # the catalogue marks as derived from the lake.
 Extractor = Callable[[Any, date, ZoneInfo], Extraction]
-# The Odoo records a business day is built from, per model: what per-day change detection fingerprints.
-SourceDomains = Callable[[date, ZoneInfo], dict[str, Domain]]
+# The Odoo records a business day is built from, per model: what per-day change detection fingerprints. The client
+# (optional) lets a dataset pick the cheapest domain form the server understands, e.g. `any` on Odoo 17+.
+SourceDomains = Callable[[date, ZoneInfo, Any], dict[str, Domain]]
 Cleaner = Callable[[pl.LazyFrame, CleanContext], CleanResult]
 Loader = Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]  # clean tables -> fact frames
 # For lake-derived datasets: which of the given published days were built from inputs since republished.

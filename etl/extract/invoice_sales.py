@@ -42,7 +42,7 @@ def customer_invoice_domain(prefix: str, day: date) -> Domain:
             (f"{prefix}invoice_date", "=", day.isoformat())]
 
 
-def invoice_sales_day_domains(day: date, tz: ZoneInfo) -> dict[str, Domain]:
+def invoice_sales_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, Domain]:
     """The customer invoices of business day `day` and their product lines, one domain per model (`tz` is unused:
     `invoice_date` is already a business day)."""
     return {MOVE_MODEL: customer_invoice_domain("", day),

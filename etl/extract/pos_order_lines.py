@@ -33,7 +33,7 @@ def sale_order_domain(prefix: str, start: str, end: str) -> list:
 MODEL_FIELDS = {"pos.order": ORDER_FIELDS, "pos.order.line": LINE_FIELDS, "pos.payment": PAYMENT_FIELDS}
 
 
-def pos_day_domains(day: date, tz: ZoneInfo) -> dict[str, list]:
+def pos_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, list]:
     """The sale orders of business day `day`, their lines and their payments, as one domain per model."""
     start, end = odoo_window(day, tz)
     return {"pos.order": sale_order_domain("", start, end),

@@ -52,7 +52,7 @@ def vendor_bill_domain(prefix: str, day: date) -> Domain:
             (f"{prefix}invoice_date", "=", day.isoformat())]
 
 
-def purchase_day_domains(day: date, tz: ZoneInfo) -> dict[str, Domain]:
+def purchase_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, Domain]:
     """The vendor bills of business day `day` and their product and rounding lines, one domain per model (`tz` is
     unused: `invoice_date` is already a business day)."""
     return {MOVE_MODEL: vendor_bill_domain("", day),

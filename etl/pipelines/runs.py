@@ -108,7 +108,7 @@ def _fingerprint_moved(domains_of: Callable[..., dict], dataset: str, day: date,
     manifest = read_manifest(settings.data_lake_root, dataset, day)
     if manifest is None:
         return False
-    domains = domains_of(day, settings.business_timezone)
+    domains = domains_of(day, settings.business_timezone, client)
     return differs(manifest.fingerprint, current_fingerprint(client, domains), domains)
 
 
