@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench soak browser-deps lock clean
+.PHONY: install run test bench bench-scale soak browser-deps lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test-real-odoo: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+## The dashboard benchmark on the 100M-line lake (generated once, a day at a time, under benchmarks/; ~6 GB of disk
+## and about an hour on two cores); its figures are merged into benchmarks/results.json as dashboard_100m_*.
+bench-scale: install
+	$(BIN)/python -m benchmarks.bench_dashboard_queries scale
 
 ## Celery soak: workers SIGKILLed and Redis restarted at random moments while days load; prints the figures.
 ## ARGS, e.g. ARGS="--minutes 20 --days 40".

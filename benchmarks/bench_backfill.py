@@ -305,13 +305,17 @@ def backfill(days: int = DAYS, orders_per_day: int = ORDERS_PER_DAY, concurrency
                                     for name in datasets
                                     for day, entry in entries.get(name, {}).get("failed_days", {}).items()}
                 figures.records = _records(lake, datasets, wanted)
-            finally:
-                if sampler is not None:
-                    figures.peak_rss_mib = sampler.stop()
-                if worker is not None:
-                    worker.stop()
-                    figures.step_seconds, figures.task_seconds = _worker_profile(worker.output)
-                redis.stop()
+            finally:  # each stop runs even if another one fails; the demo stops when `running` exits
+                try:
+                    if sampler is not None:
+                        figures.peak_rss_mib = sampler.stop()
+                finally:
+                    try:
+                        if worker is not None:
+                            worker.stop()
+                            figures.step_seconds, figures.task_seconds = _worker_profile(worker.output)
+                    finally:
+                        redis.stop()
     return figures
 
 

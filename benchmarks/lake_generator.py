@@ -1,11 +1,12 @@
 """Synthetic star-schema lake for benchmarks and tests, written directly in the ETL's layout and schemas.
 
-Vectorised with numpy + polars: orders are drawn for the whole period at once (growth, weekly seasonality, lunch and
-evening peaks in the business timezone), expanded into lines (Zipf-like product popularity, discounts, ~1 % refund
-orders) and payments (cash with change rows, QRIS, cards, splits), then sliced into one published day per business
-day: each day's fact files in one version directory, named by the day's manifest (etl.day_manifest), as a run of the
-day publishes them. The same generator builds the 10M-line benchmark lake (cached by its parameters) and the small
-lakes of the tests; `publish_day` publishes one day the way the ETL does (atomic files, `commit_day`).
+Vectorised with numpy + polars, one business day at a time: a day's orders are drawn from its own random stream
+(growth over the period, weekly seasonality, lunch and evening peaks in the business timezone), expanded into lines
+(Zipf-like product popularity, discounts, ~1 % refund orders) and payments (cash with change rows, QRIS, cards,
+splits), written as that day's fact files in one version directory named by the day's manifest (etl.day_manifest),
+as a run of the day publishes them, and dropped before the next day: memory is one day's, so the 100M-line lake of
+`make bench-scale` is generated like the 10M-line one of `make bench` (each cached by its parameters) and the small
+lakes of the tests. `publish_day` publishes one day the way the ETL does (atomic files, `commit_day`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from etl.status import RunRecord, record_run
 
 logger = logging.getLogger(__name__)
 
-LAYOUT = "day-manifests"  # part of a cached lake's key: a lake of another layout is generated again
+LAYOUT = "day-manifests/streamed"  # part of a cached lake's key: a lake of another layout is generated again
 DATASET = POS_ORDER_LINES.name
 
 TAX_RATE = 0.11  # Indonesian PPN, price-included, as POS prices in Indonesia are shown
@@ -70,7 +71,8 @@ class LakeSpec:
         return hashlib.sha256(payload).hexdigest()[:12]
 
 
-BENCHMARK_LAKE = LakeSpec()
+BENCHMARK_LAKE = LakeSpec()  # ≈10M lines over two years
+SCALE_LAKE = LakeSpec(orders_per_day=43000.0)  # ≈100M lines over two years (`make bench-scale`)
 
 
 def _categories(write_date: datetime) -> pl.DataFrame:
@@ -124,26 +126,34 @@ def _products(spec: LakeSpec, rng: np.random.Generator, categories: pl.DataFrame
     return schemas.conform(frame, schemas.DIMENSIONS["dim_products"])
 
 
-def _orders(spec: LakeSpec, rng: np.random.Generator) -> pl.DataFrame:
-    """One row per order: business day, UTC timestamp, store, customer, cashier; refunds flagged."""
-    day_index = np.arange(spec.days)
-    weekday = np.array([(spec.start + timedelta(days=int(i))).weekday() for i in day_index])
-    growth = np.linspace(0.85, 1.15, spec.days)
-    expected = spec.orders_per_day * growth * WEEKDAY_FACTOR[weekday] / WEEKDAY_FACTOR.mean()
-    per_day = rng.poisson(expected)
-    n = int(per_day.sum())
-    order_day = np.repeat(day_index, per_day)
+@dataclass
+class _Ids:
+    """The next order, line and payment ids: unique over the whole lake, as Odoo's are."""
+
+    order: int = 1
+    line: int = 1
+    payment: int = 1
+
+
+def _expected_orders(spec: LakeSpec, offset: int) -> float:
+    """Average orders on day `offset`: growth over the period times the weekday's factor."""
+    growth = 0.85 + 0.3 * offset / max(spec.days - 1, 1)
+    weekday = (spec.start + timedelta(days=offset)).weekday()
+    return spec.orders_per_day * growth * WEEKDAY_FACTOR[weekday] / WEEKDAY_FACTOR.mean()
+
+
+def _orders(spec: LakeSpec, rng: np.random.Generator, day: date, ids: _Ids, n: int) -> pl.DataFrame:
+    """One row per order of `day`: local time (lunch and evening peaks), UTC timestamp, store, customer, cashier;
+    refunds flagged."""
     hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
     second_of_day = hour * 3600 + rng.integers(0, 3600, n)
-    local = (
-        np.datetime64(spec.start, "s") + order_day.astype("timedelta64[D]") + second_of_day.astype("timedelta64[s]")
-    )
+    local = np.datetime64(day, "s") + second_of_day.astype("timedelta64[s]")
     store = rng.choice(len(STORE_NAMES), n, p=STORE_WEIGHTS) + 1
     customer = rng.integers(1, spec.customers + 1, n).astype(float)
     customer[rng.random(n) > 0.3] = np.nan  # walk-in
     frame = pl.DataFrame(
         {
-            "order_id": np.arange(1, n + 1),
+            "order_id": np.arange(ids.order, ids.order + n),
             "local_ts": local.astype("datetime64[us]"),
             "store_id": store,
             "customer_id": pl.Series(customer).fill_nan(None).cast(pl.Int64),
@@ -151,6 +161,7 @@ def _orders(spec: LakeSpec, rng: np.random.Generator) -> pl.DataFrame:
             "is_refund": rng.random(n) < spec.refund_share,
         }
     )
+    ids.order += n
     return frame.with_columns(
         date=pl.col("local_ts").dt.date(),
         order_ts=pl.col("local_ts").dt.replace_time_zone(spec.timezone).dt.convert_time_zone("UTC"),
@@ -159,7 +170,8 @@ def _orders(spec: LakeSpec, rng: np.random.Generator) -> pl.DataFrame:
     ).drop("local_ts")
 
 
-def _lines(spec: LakeSpec, rng: np.random.Generator, orders: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+def _lines(spec: LakeSpec, rng: np.random.Generator, orders: pl.DataFrame, products: pl.DataFrame,
+           ids: _Ids) -> pl.DataFrame:
     """One row per order line; money price-included as Odoo computes it (price_subtotal_incl)."""
     lines_per_order = 1 + rng.poisson(2.2, orders.height)
     order_index = np.repeat(np.arange(orders.height), lines_per_order)
@@ -170,12 +182,13 @@ def _lines(spec: LakeSpec, rng: np.random.Generator, orders: pl.DataFrame, produ
     discount = np.where(rng.random(n) < 0.1, rng.choice([5.0, 10.0, 20.0], n), 0.0)
     price = products["list_price"].to_numpy()[product_index]
     frame = orders.select(pl.all().gather(order_index)).with_columns(
-        line_id=pl.Series(np.arange(1, n + 1)),
+        line_id=pl.Series(np.arange(ids.line, ids.line + n)),
         product_id=pl.Series(products["product_id"].to_numpy()[product_index]),
         price_unit=pl.Series(price),
         discount_pct=pl.Series(discount),
         quantity=pl.Series(quantity),
     )
+    ids.line += n
     sign = pl.when(pl.col("is_refund")).then(-1.0).otherwise(1.0)
     gross = pl.col("price_unit") * pl.col("quantity")
     frame = frame.with_columns(
@@ -195,7 +208,7 @@ def _lines(spec: LakeSpec, rng: np.random.Generator, orders: pl.DataFrame, produ
     return schemas.conform(frame, schemas.FACT_SALES)
 
 
-def _payments(rng: np.random.Generator, lines: pl.DataFrame) -> pl.DataFrame:
+def _payments(rng: np.random.Generator, lines: pl.DataFrame, ids: _Ids) -> pl.DataFrame:
     """Payments summing to each order's total; some cash orders overpay with a negative change row."""
     totals = lines.group_by("order_id", maintain_order=True).agg(
         pl.col("date").first(), pl.col("store_id").first(), amount=pl.col("revenue").sum().round(2)
@@ -208,7 +221,19 @@ def _payments(rng: np.random.Generator, lines: pl.DataFrame) -> pl.DataFrame:
         pl.col("amount") < 0
     )
     frame = pl.concat([main, change_rows.select(main.columns)]).sort("order_id", maintain_order=True)
-    return schemas.conform(frame.with_row_index("payment_id", offset=1), schemas.FACT_PAYMENTS)
+    frame = frame.with_row_index("payment_id", offset=ids.payment)
+    ids.payment += frame.height
+    return schemas.conform(frame, schemas.FACT_PAYMENTS)
+
+
+def _day_facts(spec: LakeSpec, offset: int, products: pl.DataFrame, ids: _Ids) -> dict[str, pl.DataFrame]:
+    """fact_sales and fact_payments of day `offset`, drawn from the day's own random stream (a day's data does
+    not depend on how many days were drawn before it; ids continue from the previous day's)."""
+    rng = np.random.default_rng([spec.seed, offset])
+    day = spec.start + timedelta(days=offset)
+    lines = _lines(spec, rng, _orders(spec, rng, day, ids, int(rng.poisson(_expected_orders(spec, offset)))),
+                   products, ids)
+    return {"fact_sales": lines, "fact_payments": _payments(rng, lines, ids)}
 
 
 def _utc_now() -> str:
@@ -232,38 +257,28 @@ def publish_day(root: Path, day: date, frames: Mapping[str, pl.DataFrame], *, da
     return commit_day(root, manifest)
 
 
-def _write_days(root: Path, facts: Mapping[str, pl.DataFrame], spec: LakeSpec) -> None:
-    """One published day per business day, empty typed files for days without rows (as the ETL writes them).
-
-    Bulk speed: files and manifests are written directly (no fsync, nothing to replace in a new lake)."""
-    first = (spec.start - date(1970, 1, 1)).days
-    sliced = {}
-    for fact, frame in facts.items():
-        frame = frame.sort("date")
-        bounds = np.searchsorted(frame["date"].cast(pl.Int32).to_numpy(), np.arange(first, first + spec.days + 1))
-        sliced[fact] = (frame, bounds)
-    for offset in range(spec.days):
-        day = spec.start + timedelta(days=offset)
-        frames = {fact: frame.slice(int(bounds[offset]), int(bounds[offset + 1] - bounds[offset]))
-                  for fact, (frame, bounds) in sliced.items()}
-        manifest = _manifest(root, DATASET, day, new_version(), frames)
-        for fact, frame in frames.items():
-            target = root / manifest.files[table_key(STAR, fact)]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            frame.write_parquet(target, compression="zstd", statistics=True, row_group_size=128_000)
-        target = manifest_path(root, DATASET, day)
+def _write_day(root: Path, day: date, frames: Mapping[str, pl.DataFrame]) -> None:
+    """Publish one generated day. Bulk speed: files and manifest written directly (no fsync, nothing to replace in
+    a new lake)."""
+    manifest = _manifest(root, DATASET, day, new_version(), frames)
+    for fact, frame in frames.items():
+        target = root / manifest.files[table_key(STAR, fact)]
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(asdict(manifest), indent=1, sort_keys=True))
+        frame.write_parquet(target, compression="zstd", statistics=True, row_group_size=128_000)
+    target = manifest_path(root, DATASET, day)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(asdict(manifest), indent=1, sort_keys=True))
 
 
 def write_lake(root: Path, spec: LakeSpec, *, record_status: bool = True) -> dict[str, int]:
-    """Write the lake of `spec` under `root` (facts, dimensions, and the ETL status of its last day)."""
+    """Write the lake of `spec` under `root` (facts, dimensions, and the ETL status of its last day).
+
+    Streams: one business day is drawn, written and dropped at a time (an empty day still writes typed empty
+    files, as the ETL does), so memory stays that of one day whatever the lake's size."""
     rng = np.random.default_rng(spec.seed)
     write_date = datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=timezone.utc)
     categories = _categories(write_date)
     products = _products(spec, rng, categories, write_date)
-    lines = _lines(spec, rng, _orders(spec, rng), products)
-    payments = _payments(rng, lines)
     dims = {
         "dim_categories": categories,
         "dim_products": products,
@@ -279,12 +294,15 @@ def write_lake(root: Path, spec: LakeSpec, *, record_status: bool = True) -> dic
         target = dimension_path(root, name)
         target.parent.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(target)
-    _write_days(root, {"fact_sales": lines, "fact_payments": payments}, spec)
+    ids = _Ids()
+    for offset in range(spec.days):
+        _write_day(root, spec.start + timedelta(days=offset), _day_facts(spec, offset, products, ids))
+    lines, payments = ids.line - 1, ids.payment - 1
     if record_status:
         record_run(root, RunRecord(dataset=DATASET, day=spec.end.isoformat(), ok=True,
-                                   rows_in=lines.height, rows_out=lines.height, quarantined=0, seconds=0.0, files=[]))
-    logger.info("lake written", extra={"root": str(root), "lines": lines.height, "payments": payments.height})
-    return {"lines": lines.height, "payments": payments.height}
+                                   rows_in=lines, rows_out=lines, quarantined=0, seconds=0.0, files=[]))
+    logger.info("lake written", extra={"root": str(root), "lines": lines, "payments": payments})
+    return {"lines": lines, "payments": payments}
 
 
 def cached_lake(spec: LakeSpec = BENCHMARK_LAKE, base: Path | None = None) -> Path:

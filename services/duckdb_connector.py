@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_MAX_ENTRIES = 512
 REFRESH_INTERVAL_SECONDS = 1.0  # a change check is a few stats; a changed day is served within about a second
-SERVING_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool and query memory in a serving process (shared base mode)
+SERVING_MEMORY_LIMIT = "128MB"  # DuckDB's buffer pool and query memory in a serving process (shared base mode)
 
 
 @dataclass(frozen=True)
@@ -104,16 +104,17 @@ class Lake:
         self._version: int | None = None  # bumped after each refresh commits; None until the first build
         self._cache: OrderedDict[tuple[Any, ...], _CacheEntry] = OrderedDict()
 
-    def share_base(self, memory_limit: str | None = SERVING_MEMORY_LIMIT) -> None:
+    def share_base(self, memory_limit: str | None = None) -> None:
         """Serve from the lake's shared base (services.serving_base) from the next refresh on, building it when it is
-        missing or behind, with DuckDB's memory bounded by `memory_limit`."""
-        if memory_limit:
-            self._connection.execute(f"SET GLOBAL memory_limit = {sql_string(memory_limit)}")
+        missing or behind, with DuckDB's memory bounded by `memory_limit` (default SERVING_MEMORY_LIMIT)."""
+        limit = memory_limit or SERVING_MEMORY_LIMIT
+        self._connection.execute(f"SET GLOBAL memory_limit = {sql_string(limit)}")
         self._serving.share()
 
     def refresh_if_changed(self) -> bool:
         """Refresh when the lake's fingerprint moved since the last refresh (a few stats otherwise)."""
         if self._version is not None and self._fingerprint_now() == self._fingerprint:
+            self._serving.check(self._files)
             return False
         return self.refresh()
 
@@ -177,6 +178,9 @@ class Lake:
 
     def _commit(self, files: LakeFiles) -> tuple[list[date], dict[str, int]]:
         views = self._view_statements(files)
+        # DuckDB 2.0.0 can lose the rows of a large INSERT … SELECT run by several threads inside an explicit
+        # transaction (count(*) has them, scans do not): the refresh inserts on one thread.
+        threads = self._set_threads(1)
         cursor = self._connection.cursor()
         try:  # closing the cursor rolls back a transaction that did not commit
             cursor.begin()
@@ -186,8 +190,19 @@ class Lake:
             cursor.commit()
         finally:
             cursor.close()
+            self._set_threads(threads)
         self._views = views
         return days, rows
+
+    def _set_threads(self, threads: int) -> int:
+        """Set DuckDB's thread count (for every cursor); the count it had."""
+        cursor = self._connection.cursor()
+        try:
+            before = int(cursor.sql("SELECT current_setting('threads')").fetchall()[0][0])
+            cursor.execute(f"SET threads = {int(threads)}")
+            return before
+        finally:
+            cursor.close()
 
     def _log_refresh(self, mode: str, days: list[date], rows: dict[str, int], seconds: float) -> None:
         base = self._serving.base

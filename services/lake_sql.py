@@ -14,7 +14,11 @@ text; values are parameters.
 Serving tables (`serving_tables`) are computed per source day from that day's files alone (an order's lines all
 live in its day's file) and embed no dimension attribute, so a dimension change only concerns the views. Every row
 carries `source_day`, the business day of the file it came from (its `date` may differ when a row is mis-dated): a
-refresh replaces a day's rows by that column, so every row of a replaced file goes, whatever its `date`.
+refresh replaces a day's rows by that column, so every row of a replaced file goes, whatever its `date`. They are
+`sales_lines` (one row per sales line) and, derived from it, aggregates at the grains the pages read: `sales_cells`
+(the sales cube), `sales_products`, `sales_orders` (one row per order), `sales_cashiers`, `sales_baskets`; from the
+payments, `payments_daily` and `order_payments`. Where they are kept: services.serving_base (shared file) and
+services.serving_reader (each process's delta).
 
 Grain and tax basis: fact_sales is one row per POS order line, `revenue` tax included after discount
 (price_subtotal_incl), `revenue_excl_tax` = price_subtotal, refunds negative with `is_refund`; fact_payments one row
@@ -162,9 +166,17 @@ def cube_sql(lines: str, grain: Mapping[str, str]) -> str:
     FROM (SELECT {split_keys}is_refund, {_SPLIT_SUMS} FROM {lines} GROUP BY ALL) AS split GROUP BY ALL"""
 
 
-# The cube's measures summed over cells (counts stay integers)
-CELL_SUMS = ", ".join(f"CAST(sum({column}) AS BIGINT) AS {column}" if column in ("orders", "refund_orders")
-                      else f"sum({column}) AS {column}" for column in CUBE_COLUMNS)
+_COUNTS = ("orders", "refund_orders")
+
+
+def resummed(columns: Iterable[str]) -> str:
+    """`sum(c) AS c` for each of `columns` (counts stay integers): a serving aggregate summed over its rows."""
+    return ", ".join(f"CAST(sum({column}) AS BIGINT) AS {column}" if column in _COUNTS else f"sum({column}) AS {column}"
+                     for column in columns)
+
+
+# The cube's measures summed over cells
+CELL_SUMS = resummed(CUBE_COLUMNS)
 
 # Grain: one row per cube cell and source day.
 _SALES_CELLS_GRAIN = {**CUBE_GRAIN, "source_day": "source_day"}
@@ -175,6 +187,28 @@ _SALES_PRODUCTS_SQL = """
     SELECT date, channel, store_id, product_id, sum(revenue) AS revenue, sum(revenue_excl_tax) AS net_sales,
            sum(quantity) AS units, source_day
     FROM {source} GROUP BY ALL ORDER BY date"""
+
+# One row per order of the sales lines `{lines}` (per channel and order id, `{more_keys}` adding the source day for
+# the serving table): its day, store, customer and cashier (order-level), and its lines' sums; `sold` / `refunded`:
+# whether it has a non-refund / refund line. Orders-level metrics (basket sizes, cashiers, customers) read
+# `sales_orders` when every filter is order-level, and this over the selected lines otherwise.
+ORDER_SUMS_SQL = """
+    SELECT any_value(date) AS date, channel, any_value(store_id) AS store_id, order_id{more_keys},
+           any_value(customer_id) AS customer_id, any_value(cashier_id) AS cashier_id,
+           sum(revenue) AS revenue, sum(revenue_excl_tax) AS net_sales, sum(quantity) AS units,
+           coalesce(sum(quantity) FILTER (WHERE NOT is_refund), 0) AS sold_units,
+           coalesce(sum(revenue) FILTER (WHERE is_refund), 0) AS refunds,
+           coalesce(sum(discount_amount) FILTER (WHERE NOT is_refund), 0) AS discount,
+           bool_or(NOT is_refund) AS sold, bool_or(is_refund) AS refunded
+    FROM {lines} GROUP BY channel, order_id{more_keys}"""
+
+# Per cashier, over order rows (ORDER_SUMS_SQL): what services.sales_metrics.cashier_performance shows. Basket sizes:
+# orders with a sold line by units sold (rounded). `sales_cashiers` / `sales_baskets` hold them per business day,
+# channel and store (order-level filters only), summed again by `resummed`.
+CASHIER_SUMS = """sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS orders, sum(sold_units) AS sold_units,
+           sum(refunds) AS refunds, sum(discount) AS discount"""
+CASHIER_COLUMNS = ("revenue", "orders", "sold_units", "refunds", "discount")
+BASKET_UNITS = "CAST(round(sold_units) AS BIGINT)"
 
 # Grain: one row per POS order × payment method (and source day): Σ amount, beside the order's revenue (Σ of its
 # lines' revenue), for payment mixes that follow a product selection.
@@ -209,7 +243,8 @@ def product_lines_sql(selected: str, conditions: str) -> str:
     from the base's product-clustered copy (only the row groups of the selected products' keys are read) and from
     the delta, the rows of the days the base does not hold. Views of services.serving_reader."""
     return f"""SELECT * EXCLUDE (product_key) FROM base_{BY_PRODUCT}
-        WHERE product_key IN (SELECT product_key FROM {PRODUCT_KEYS} WHERE product_id IN (SELECT product_id FROM {selected}))
+        WHERE product_key IN (SELECT product_key FROM {PRODUCT_KEYS}
+                              WHERE product_id IN (SELECT product_id FROM {selected}))
           AND product_id IN (SELECT product_id FROM {selected}) AND {conditions}
         UNION ALL
         SELECT * FROM delta_sales_lines WHERE product_id IN (SELECT product_id FROM {selected}) AND {conditions}"""
@@ -241,6 +276,19 @@ def serving_tables() -> tuple[ServingTable, ...]:
         ServingTable("sales_products", sales_facts,
                      lambda relations: _SALES_PRODUCTS_SQL.format(source=relations["sales_lines"]),
                      source="sales_lines"),
+        ServingTable("sales_orders", sales_facts,
+                     lambda relations: ORDER_SUMS_SQL.format(lines=relations["sales_lines"],
+                                                             more_keys=", source_day") + " ORDER BY date",
+                     source="sales_lines"),
+        ServingTable("sales_cashiers", sales_facts,
+                     lambda relations: f"SELECT date, channel, store_id, cashier_id, {CASHIER_SUMS}, source_day "
+                                       f"FROM {relations['sales_orders']} GROUP BY ALL ORDER BY date",
+                     source="sales_orders"),
+        ServingTable("sales_baskets", sales_facts,
+                     lambda relations: f"SELECT date, channel, store_id, {BASKET_UNITS} AS units, count(*) AS orders, "
+                                       f"source_day FROM {relations['sales_orders']} WHERE sold GROUP BY ALL "
+                                       "ORDER BY date",
+                     source="sales_orders"),
         ServingTable("order_payments", ("fact_payments", "fact_sales"),
                      lambda relations: _ORDER_PAYMENTS_SQL.format(payments=relations["fact_payments"],
                                                                   sales=relations["fact_sales"])),

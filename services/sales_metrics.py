@@ -20,7 +20,8 @@ from typing import Any
 import polars as pl
 
 from services.duckdb_connector import Lake, latest_loaded_day, loaded_sales_days  # noqa: F401  (re-exported)
-from services.lake_sql import CELL_SUMS, CUBE_COLUMNS, CUBE_GRAIN, cube_sql, product_lines_sql
+from services.lake_sql import (BASKET_UNITS, CASHIER_COLUMNS, CASHIER_SUMS, CELL_SUMS, CUBE_COLUMNS, CUBE_GRAIN,
+                               ORDER_SUMS_SQL, cube_sql, product_lines_sql, resummed)
 from services.filters import FilterChoices as FilterOptions  # noqa: F401  (re-exported for existing callers)
 from services.filters import Selection, category_labels, category_tree_cte
 from services.filters import filter_choices as filter_options  # noqa: F401
@@ -211,7 +212,8 @@ def sales_cube(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     else:
         params: dict[str, Any] = {}
         where = "\n        AND ".join(_order_conditions(filters, params))
-        cells = f"SELECT date, channel, weekday, hour, store_id, {CELL_SUMS} FROM sales_cells WHERE {where} GROUP BY ALL"
+        cells = (f"SELECT date, channel, weekday, hour, store_id, {CELL_SUMS} FROM sales_cells WHERE {where} "
+                 "GROUP BY ALL")
         ctes = "WITH"
     return lake.query(
         f"""{ctes}
@@ -444,16 +446,29 @@ def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     )""", {**params, **line_params})
 
 
+def _filtered_orders(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
+    """`WITH … orders AS (…)`: one row per selected order with its selected lines' sums (lake_sql.ORDER_SUMS_SQL):
+    the `sales_orders` serving table when every filter is order-level, the selected lines summed otherwise."""
+    if not filters.cuts_orders:
+        ctes, params = _filtered_lines(filters, "sales_orders")
+        return f"{ctes},\n    orders AS (SELECT * FROM lines)", params
+    ctes, params = _filtered_lines(filters)
+    return f"{ctes},\n    orders AS ({ORDER_SUMS_SQL.format(lines='lines', more_keys='')})", params
+
+
 def basket_sizes(lake: Lake, filters: SalesFilters, largest: int = 10) -> pl.DataFrame:
     """Orders by units sold in the order (the selected non-refund lines): 1, 2, … and `largest`+ together."""
-    ctes, params = _filtered_lines(filters)
+    if filters.cuts_orders:
+        ctes, params = _filtered_orders(filters)
+        baskets = f"SELECT {BASKET_UNITS} AS units, count(*) AS orders FROM orders WHERE sold GROUP BY ALL"
+    else:
+        ctes, params = _filtered_lines(filters, "sales_baskets")
+        baskets = "SELECT units, orders FROM lines"
     return lake.query(
         f"""{ctes},
-    baskets AS (
-        SELECT least(CAST(round(sum(quantity)) AS BIGINT), $largest) AS units
-        FROM lines WHERE NOT is_refund GROUP BY channel, order_id
-    )
-    SELECT units, count(*) AS orders FROM baskets WHERE units > 0 GROUP BY units ORDER BY units""",
+    baskets AS ({baskets})
+    SELECT least(units, $largest) AS units, CAST(sum(orders) AS BIGINT) AS orders FROM baskets WHERE units > 0
+    GROUP BY ALL ORDER BY units""",
         {**params, "largest": largest},
     )
 
@@ -463,16 +478,16 @@ def cashier_performance(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
 
     Lines without a cashier (POS without employee login) are one row with a null id.
     """
-    ctes, params = _filtered_lines(replace(filters, channel="pos"))
+    pos = replace(filters, channel="pos")
+    if filters.cuts_orders:
+        ctes, params = _filtered_orders(pos)
+        by_cashier = f"SELECT cashier_id, {CASHIER_SUMS} FROM orders GROUP BY cashier_id"
+    else:
+        ctes, params = _filtered_lines(pos, "sales_cashiers")
+        by_cashier = f"SELECT cashier_id, {resummed(CASHIER_COLUMNS)} FROM lines GROUP BY cashier_id"
     frame = lake.query(
         f"""{ctes},
-    by_cashier AS (
-        SELECT cashier_id, sum(revenue) AS revenue, {orders_sql(filters)} AS orders,
-               coalesce(sum(quantity) FILTER (WHERE NOT is_refund), 0) AS sold_units,
-               coalesce(sum(revenue) FILTER (WHERE is_refund), 0) AS refunds,
-               coalesce(sum(discount_amount) FILTER (WHERE NOT is_refund), 0) AS discount
-        FROM lines GROUP BY cashier_id
-    )
+    by_cashier AS ({by_cashier})
     SELECT by_cashier.*, dim_cashiers.name AS cashier
     FROM by_cashier LEFT JOIN dim_cashiers USING (cashier_id)
     ORDER BY revenue DESC""",

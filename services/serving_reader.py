@@ -68,8 +68,8 @@ class ServingReader:
         self._base: AttachedBase | None = None  # what the committed views read
         self._candidate: AttachedBase | None = None  # attached, not yet in committed views
         self._older: list[str] = []  # aliases of bases replaced since, detached once two newer ones came
-        self._delta: DayFiles = {}  # what the committed delta tables hold
-        self._pending: DayFiles = {}
+        self._delta: dict[str, DayFiles] = {}  # per serving table, the files its committed delta rows came from
+        self._pending: dict[str, DayFiles] = {}
         self._views: dict[str, str] = {}
         self._pending_views: dict[str, str] = {}
         self._stale: dict[date, float] = {}  # finished days the base holds stale, since when
@@ -116,15 +116,15 @@ class ServingReader:
         assert self._builds is not None
         self._start_build()
         deadline = time.monotonic() + BASE_WAIT_SECONDS
-        while time.monotonic() < deadline:
+        while True:
+            building = self._builds.running or self._builds.locked()  # before the pointer: a build ends after it
             pointer = current_base(self.root, self.timezone)
-            if pointer is not None:
-                return pointer
-            if not self._builds.running and not self._builds.start() and not self._builds.locked():
-                break  # the build this process started failed
+            if pointer is not None or not building or time.monotonic() > deadline:
+                break
             time.sleep(_POLL_SECONDS)
-        logger.warning("no serving base; serving every day from process memory")
-        return None
+        if pointer is None:
+            logger.warning("no serving base; serving every day from process memory")
+        return pointer
 
     def _start_build(self) -> None:
         if self._builds is not None and time.monotonic() - self._last_build_start >= BUILD_RETRY_SECONDS:
@@ -136,7 +136,7 @@ class ServingReader:
         whose delta rows were recomputed or dropped, and rows inserted per table."""
         base = self._candidate or self._base
         published = published_files(files)
-        pending: DayFiles = {}
+        pending: dict[str, DayFiles] = {}
         views: dict[str, str] = {}
         days: set[date] = set()
         rows: dict[str, int] = {}
@@ -147,9 +147,9 @@ class ServingReader:
             stale = sorted({day for paths in mine.values() for day in paths}) if base is None else \
                 differing_days(base.files, mine, table.facts)
             wanted = restricted(mine, table.facts, stale)
-            redo = differing_days(self._delta, wanted, table.facts)
+            redo = differing_days(self._delta.get(table.name, {}), wanted, table.facts)
             rows[table.name] = self._redo(cursor, table, files, redo, wanted)
-            pending.update(wanted)
+            pending[table.name] = wanted
             days.update(redo)
             views[table.name] = self._view_sql(table, base, stale)
             stale_lines = stale if table.name == "sales_lines" else stale_lines
@@ -198,6 +198,11 @@ class ServingReader:
                                   " WHERE false"}
         return {f"base_{BY_PRODUCT}": _base_rows(base, BY_PRODUCT, stale),
                 PRODUCT_KEYS: f"SELECT * FROM {base.alias}.{PRODUCT_KEYS}"}
+
+    def check(self, files: LakeFiles | None) -> None:
+        """Between refreshes: ask for a new base when the current one has fallen too far behind."""
+        if files is not None:
+            self._note_stale(files)
 
     def committed(self, files: LakeFiles) -> None:
         """After the caller's commit: remember what the views read; detach bases no view reads; ask for a new base
