@@ -339,13 +339,14 @@ class BaseBuilds:
 def _configure_logging() -> None:
     """The serving process's log settings; the defaults when the settings do not load (a lake without an app)."""
     from etl.logs import configure_logging
-    from etl.settings import get_settings
+    from etl.settings import SettingsError, get_settings
 
     try:
         settings = get_settings()
-        configure_logging(settings.log_level, settings.log_format)
-    except Exception:
+    except SettingsError:
         configure_logging()
+        return
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def main(argv: list[str] | None = None) -> int:
