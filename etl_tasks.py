@@ -27,13 +27,15 @@ from etl.dates import business_today, day_range, parse_day
 from etl.locks import DayLocked, LockUnavailable
 from etl.logs import configure_logging
 from etl.pipelines import day as day_steps
-from etl.pipelines.dimensions import DIMENSIONS_DATASET, refresh_dimensions
+from etl.pipelines.dimensions import DIMENSIONS_DATASET, prepare_dimensions, refresh_dimensions
 from etl.pipelines.health import health_report
-from etl.pipelines.runs import catch_up_days, nightly_days, resolve_datasets, run_days
-from etl.settings import Settings, exit_on_invalid_settings
+from etl.pipelines.runs import (
+    RangeOutcome, catch_up_days, nightly_days, plan_spans, resolve_datasets, run_days, run_spans,
+)
+from etl.settings import Settings, SettingsError, exit_on_invalid_settings
 from etl.published import InputsNotPublished
 from etl.status import read_status, record_failure
-from odoorpc_connector import OdooClient, OdooUnavailableError, get_odoo_connection
+from odoorpc_connector import OdooClient, OdooError, OdooUnavailableError, get_odoo_connection
 
 log = logging.getLogger(__name__)
 settings: Settings = exit_on_invalid_settings()
@@ -162,6 +164,17 @@ def failure_subject(task_name: str, args: Any, kwargs: Any) -> tuple[str, str, s
         return dataset, "", step
 
 
+def _span_of(day: str, kwargs: Any) -> list[str]:
+    """The days a failed task covered: its day, or the span from it to its `through_date`."""
+    through = dict(kwargs or {}).get("through_date")
+    if not day or not through:
+        return [day]
+    try:
+        return [one.isoformat() for one in day_range(date.fromisoformat(day), date.fromisoformat(through))]
+    except ValueError:
+        return [day]
+
+
 def _recorded_since(dataset: str, day: str, since: str | None) -> bool:
     """Did the pipeline itself record this failure (with its step) after `since`, the task's start?"""
     if since is None:
@@ -210,8 +223,9 @@ class EtlTask(Task):
         failed at) is already in the status since the task started."""
         try:
             dataset, day, step = failure_subject(self.name, args, kwargs)
-            if not _recorded_since(dataset, day, getattr(self.request, "nkdash_started", None)):
-                record_failure(settings.data_lake_root, dataset, day, step, exc)
+            for one in _span_of(day, kwargs):
+                if not _recorded_since(dataset, one, getattr(self.request, "nkdash_started", None)):
+                    record_failure(settings.data_lake_root, dataset, one, step, exc)
         except Exception:  # noqa: BLE001 - a bookkeeping error must not hide the task's own failure
             log.exception("could not record a task failure", extra={"task": self.name})
 
@@ -227,11 +241,19 @@ def _client_for(*datasets: str) -> OdooClient | None:
     return get_odoo_connection() if any(CATALOG[name].reads_odoo for name in datasets) else None
 
 
-def _run_pipeline(dataset: str, target_date: str | None, refresh: bool, late_changes: bool) -> dict:
+def _run_pipeline(dataset: str, target_date: str | None, refresh: bool, late_changes: bool,
+                  through_date: str | None = None) -> dict:
     client = _client_for(dataset)
     target = parse_day(target_date, settings.business_timezone)
-    days = nightly_days(dataset, target, settings, client) if late_changes else [target]
-    outcome = run_days([dataset], days, settings, client, refresh_first=refresh)
+    if through_date is not None:  # one span a fan-out sized: read together, no look-back
+        outcome = RangeOutcome()
+        if refresh:
+            prepare_dimensions(client, settings)
+        run_spans(dataset, [day_range(target, parse_day(through_date, settings.business_timezone))], settings,
+                  client, outcome)
+    else:
+        days = nightly_days(dataset, target, settings, client) if late_changes else [target]
+        outcome = run_days([dataset], days, settings, client, refresh_first=refresh)
     outcome.raise_if_failed()
     return outcome.as_dict()
 
@@ -240,8 +262,9 @@ def _dataset_tasks(info: DatasetInfo) -> dict[str, Task]:
     """Register `info`'s pipeline task and step tasks under their DESIGN §3 names."""
     dataset = info.name
 
-    def pipeline(target_date: str | None = None, refresh_dimensions: bool = True, late_changes: bool = True) -> dict:
-        return _run_pipeline(dataset, target_date, refresh_dimensions, late_changes)
+    def pipeline(target_date: str | None = None, refresh_dimensions: bool = True, late_changes: bool = True,
+                 through_date: str | None = None) -> dict:
+        return _run_pipeline(dataset, target_date, refresh_dimensions, late_changes, through_date)
 
     def extract(target_date: str | None = None) -> dict:
         day = parse_day(target_date, settings.business_timezone)
@@ -257,7 +280,8 @@ def _dataset_tasks(info: DatasetInfo) -> dict[str, Task]:
         return day_steps.publish(day_steps.load_step(summary, settings), settings)
 
     pipeline.__doc__ = (f"{info.title} for `target_date` (default: yesterday in the business timezone) plus the "
-                        "late-changed days before it (unless `late_changes` is false, as for a fan-out's days).")
+                        "late-changed days before it (unless `late_changes` is false); with `through_date`, the "
+                        "days `target_date`..`through_date` read as one span (what a fan-out sends).")
     extract.__doc__ = f"{info.title}: read the day from Odoo into a staging file (returns its summary)."
     save_raw.__doc__ = f"{info.title}: keep the extracted day as the raw table of a new version."
     clean.__doc__ = f"{info.title}: type and validate the raw table into the clean tables and quarantine."
@@ -285,17 +309,33 @@ class DispatchError(RuntimeError):
     """The broker failed while a fan-out was sending its day tasks."""
 
 
-def _dispatch_days(pairs: list[tuple[str, date]]) -> dict:
-    """Send one pipeline task per (dataset, day), after one dimension refresh, and return what was sent.
+def _sizing_client(names: list[str]) -> OdooClient | None:
+    """The Odoo client that counts records to size spans, or None (then days go one by one) when Odoo cannot be
+    reached now: the day tasks themselves will report that."""
+    try:
+        return _client_for(*names)
+    except (OdooError, SettingsError) as exc:
+        log.warning("spans not sized: Odoo unavailable", extra={"error": str(exc)})
+        return None
 
-    The days do not wait for the refresh (their facts do not depend on it); they skip their own refresh, and their
+
+def _dispatch_days(pairs: list[tuple[str, date]]) -> dict:
+    """Send one pipeline task per span of consecutive days of a dataset (`plan_spans`), after one dimension refresh,
+    and return what was sent.
+
+    The spans do not wait for the refresh (their facts do not depend on it); they skip their own refresh, and their
     late-change detection: a range or catch-up names exactly the days to run.
     """
     if not pairs:
         return {"dispatched": 0, "days": []}
-    signatures = [app.signature(f"etl_tasks.{CATALOG[name].pipeline_task}", args=[day.isoformat()],
-                                kwargs={"refresh_dimensions": False, "late_changes": False})
-                  for name, day in pairs]
+    names = list(dict.fromkeys(name for name, _ in pairs))
+    client = _sizing_client(names)
+    spans = [(name, span) for name in names
+             for span in plan_spans(name, [day for other, day in pairs if other == name], settings, client)]
+    signatures = [app.signature(f"etl_tasks.{CATALOG[name].pipeline_task}", args=[span[0].isoformat()],
+                                kwargs={"refresh_dimensions": False, "late_changes": False,
+                                        "through_date": span[-1].isoformat()})
+                  for name, span in spans]
     results = []
     try:
         with app.producer_or_acquire() as producer:
@@ -305,10 +345,10 @@ def _dispatch_days(pairs: list[tuple[str, date]]) -> dict:
         group = app.GroupResult(uuid(), results)
         group.save()
     except Exception as exc:  # kombu/redis errors: the broker is down or refused the message
-        raise DispatchError(f"dispatched {len(results)} of {len(pairs)} day tasks, then the broker failed: "
+        raise DispatchError(f"dispatched {len(results)} of {len(spans)} span tasks, then the broker failed: "
                             f"{type(exc).__name__}: {exc}") from exc
     return {"dispatched": len(results), "group_id": group.id,
-            "days": [f"{name} {day.isoformat()}" for name, day in pairs]}
+            "days": [f"{name} {day.isoformat()}" for name, span in spans for day in span]}
 
 
 @etl_task("date_range_etl_pipeline")

@@ -62,6 +62,7 @@ class Settings:
     day_deadline_seconds: int
     today_refresh_minutes: int  # 0: no today-so-far refresh
     max_line_amount: float
+    span_records: int  # backfills read consecutive days in spans of about this many records (etl/extract/spans.py)
     worker_concurrency: int
     task_soft_time_limit: int
     task_time_limit: int
@@ -208,6 +209,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         day_deadline_seconds=deadline,
         today_refresh_minutes=_parse(env, "ETL_TODAY_REFRESH_MINUTES", 5, _minutes_of_an_hour, "0 to 59 minutes"),
         max_line_amount=_parse(env, "ETL_MAX_LINE_AMOUNT", 1e12, _positive_float, "a positive number"),
+        span_records=_parse(env, "ETL_SPAN_RECORDS", 50_000, _positive_int, "a positive integer"),
         worker_concurrency=_parse(env, "CELERY_WORKER_CONCURRENCY", 2, _positive_int, "a positive integer"),
         task_soft_time_limit=soft,
         task_time_limit=hard,

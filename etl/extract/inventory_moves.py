@@ -1,6 +1,7 @@
-"""Extract one business day of stock moves: the done stock.move.line of the day and the records that classify them.
+"""Extract business days of stock moves: the done stock.move.line of the days and the records that classify them.
 
-A line belongs to the business day of its `date` (UTC datetime; Odoo sets it when the line is done). Filtering is on
+A line belongs to the business day of its `date` (UTC datetime; Odoo sets it when the line is done); its move goes
+to every day one of its lines belongs to. Days are read in spans (etl/extract/spans.py), each model once a span. Filtering is on
 the line's `state` = done, never on `picked` (on Odoo 17+ a line's `quantity` is its reserved quantity until it is
 done). Each model is one paged call chain, so calls grow with pages, never with the number of lines:
 
@@ -24,7 +25,8 @@ from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from etl.dates import odoo_window
-from etl.extract.records import Extraction, read_by_ids, read_model, referenced_ids
+from etl.extract.records import Extraction, read_by_ids, referenced_ids
+from etl.extract.spans import SpanLayout, read_span
 from odoorpc_connector import Domain, OdooAccessError, OdooClient, OdooError, OdooUnavailableError
 
 DATASET = "inventory_moves"
@@ -42,6 +44,8 @@ PICKING_TYPE_FIELDS = ("code", "write_date")
 LOCATION_FIELDS = ("usage", "write_date")
 PRODUCT_FIELDS = ("uom_id", "write_date")
 UOM_FIELDS = ("factor", "rounding", "category_id", "write_date")
+DAY_FIELDS = {LINE_MODEL: LINE_FIELDS, MOVE_MODEL: MOVE_FIELDS}
+LAYOUT = SpanLayout(LINE_MODEL, "date", root_points_to={MOVE_MODEL: "move_id"})
 
 
 def done_line_domain(prefix: str, start: str, end: str) -> Domain:
@@ -70,9 +74,10 @@ def accepts_any(client: OdooClient) -> bool:
     return known
 
 
-def inventory_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, Domain]:
-    """The done move lines of business day `day` and their stock moves, one domain per model (what the day's
-    fingerprint covers: a late correction creates or writes move lines, and a stock.move change shows too).
+def inventory_span_domains(client: OdooClient | None, first: date, last: date, tz: ZoneInfo) -> dict[str, Domain]:
+    """The done move lines of business days `first`..`last` and their stock moves, one domain per model (for one
+    day, what the day's fingerprint covers: a late correction creates or writes move lines, and a stock.move change
+    shows too).
 
     The moves are those with a done line of the day. Given a `client` whose server accepts `any` (Odoo 17+), that is
     one leaf, `("move_line_ids", "any", <the lines' domain>)`: one indexed subquery on the day's lines. Otherwise
@@ -83,7 +88,7 @@ def inventory_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = N
     `any` leaf. Both select the same moves whenever a move's done lines share one business day (Odoo stamps a
     move's lines when it is done); checked day by day on the real Odoo 17's month.
     """
-    start, end = odoo_window(day, tz)
+    start, end = odoo_window(first, tz)[0], odoo_window(last, tz)[1]
     lines = done_line_domain("", start, end)
     if client is not None and accepts_any(client):
         moves: Domain = [("move_line_ids", "any", lines)]
@@ -92,13 +97,14 @@ def inventory_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = N
     return {LINE_MODEL: lines, MOVE_MODEL: moves}
 
 
-def extract_inventory_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
-    """Read the done move lines of business day `day` with their moves, pickings, operation types and locations."""
-    calls_before = client.stats.calls
-    extraction = Extraction(DATASET, day.isoformat())
-    domains = inventory_day_domains(day, tz, client)
-    lines = read_model(client, extraction, LINE_MODEL, domains[LINE_MODEL], LINE_FIELDS)
-    moves = read_model(client, extraction, MOVE_MODEL, domains[MOVE_MODEL], MOVE_FIELDS)
+def inventory_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, Domain]:
+    """The done move lines of business day `day` and their stock moves (what its fingerprint covers)."""
+    return inventory_span_domains(client, day, day, tz)
+
+
+def read_move_references(client: OdooClient, extraction: Extraction) -> None:
+    """The pickings, operation types and locations of the extraction's lines and moves, and on Odoo 16 their units."""
+    lines, moves = extraction.records[LINE_MODEL], extraction.records[MOVE_MODEL]
     pickings = read_by_ids(client, extraction, "stock.picking", referenced_ids(lines + moves, "picking_id"),
                            PICKING_FIELDS)
     read_by_ids(client, extraction, "stock.picking.type", referenced_ids(moves + pickings, "picking_type_id"),
@@ -110,5 +116,10 @@ def extract_inventory_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extrac
                                PRODUCT_FIELDS)
         read_by_ids(client, extraction, "uom.uom", referenced_ids(lines + products, "product_uom_id", "uom_id"),
                     UOM_FIELDS)
-    extraction.rpc_calls = client.stats.calls - calls_before
-    return extraction
+
+
+def extract_inventory_span(client: OdooClient, days: list[date], tz: ZoneInfo) -> dict[date, Extraction]:
+    """Read the done move lines of consecutive business `days` with their moves, pickings, operation types and
+    locations, one extraction per day."""
+    return read_span(client, DATASET, days, tz, inventory_span_domains, DAY_FIELDS, LAYOUT,
+                     references=read_move_references)

@@ -17,7 +17,8 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from etl.extract.records import Extraction, read_models
+from etl.extract.records import Extraction
+from etl.extract.spans import SpanLayout, read_span
 from etl.extract.uoms import read_product_units
 from odoorpc_connector import Domain, OdooClient
 
@@ -34,19 +35,32 @@ MOVE_FIELDS = ("name", "move_type", "state", "invoice_date", "partner_id", "invo
 LINE_FIELDS = ("move_id", "display_type", "product_id", "quantity", "product_uom_id", "price_unit", "discount",
                "price_subtotal", "price_total", "balance", "amount_currency", "currency_id", "write_date")
 MODEL_FIELDS = {MOVE_MODEL: MOVE_FIELDS, LINE_MODEL: LINE_FIELDS}
+LAYOUT = SpanLayout(MOVE_MODEL, "invoice_date", root_day_is_date=True, points_to_root={LINE_MODEL: "move_id"})
 
 
-def customer_invoice_domain(prefix: str, day: date) -> Domain:
-    """Posted customer invoices and credit notes dated `day`; `prefix` reaches the move from a line."""
+def invoice_date_leaves(prefix: str, first: date, last: date) -> Domain:
+    """`invoice_date` in `first`..`last`: one `=` leaf for a single day (the form Odoo users know), else a range."""
+    if first == last:
+        return [(f"{prefix}invoice_date", "=", first.isoformat())]
+    return [(f"{prefix}invoice_date", ">=", first.isoformat()), (f"{prefix}invoice_date", "<=", last.isoformat())]
+
+
+def customer_invoice_domain(prefix: str, first: date, last: date) -> Domain:
+    """Posted customer invoices and credit notes dated `first`..`last`; `prefix` reaches the move from a line."""
     return [(f"{prefix}move_type", "in", list(CUSTOMER_MOVE_TYPES)), (f"{prefix}state", "=", POSTED),
-            (f"{prefix}invoice_date", "=", day.isoformat())]
+            *invoice_date_leaves(prefix, first, last)]
+
+
+def invoice_sales_span_domains(client: OdooClient | None, first: date, last: date, tz: ZoneInfo) -> dict[str, Domain]:
+    """The customer invoices of business days `first`..`last` and their product lines, one domain per model (`tz`
+    is unused: `invoice_date` is already a business day)."""
+    return {MOVE_MODEL: customer_invoice_domain("", first, last),
+            LINE_MODEL: [*customer_invoice_domain("move_id.", first, last), ("display_type", "=", PRODUCT_LINE)]}
 
 
 def invoice_sales_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, Domain]:
-    """The customer invoices of business day `day` and their product lines, one domain per model (`tz` is unused:
-    `invoice_date` is already a business day)."""
-    return {MOVE_MODEL: customer_invoice_domain("", day),
-            LINE_MODEL: [*customer_invoice_domain("move_id.", day), ("display_type", "=", PRODUCT_LINE)]}
+    """The customer invoices of business day `day` and their product lines (what its fingerprint covers)."""
+    return invoice_sales_span_domains(client, day, day, tz)
 
 
 def pos_excluded_domains(client: OdooClient, day: date) -> dict[str, Domain]:
@@ -58,7 +72,7 @@ def pos_excluded_domains(client: OdooClient, day: date) -> dict[str, Domain]:
     return domains
 
 
-def extract_invoice_sales_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
-    """Read the customer invoices and product lines of business day `day`, and their products' units."""
-    return read_models(client, DATASET, day.isoformat(), invoice_sales_day_domains(day, tz), MODEL_FIELDS,
-                       then=lambda rpc, read: read_product_units(rpc, read, read.records[LINE_MODEL]))
+def extract_invoice_sales_span(client: OdooClient, days: list[date], tz: ZoneInfo) -> dict[date, Extraction]:
+    """Read the customer invoices and product lines of consecutive business `days`, and their products' units."""
+    return read_span(client, DATASET, days, tz, invoice_sales_span_domains, MODEL_FIELDS, LAYOUT,
+                     references=lambda rpc, read: read_product_units(rpc, read, read.records[LINE_MODEL]))

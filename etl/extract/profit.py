@@ -146,6 +146,13 @@ def extract_profit_day(lake_root: str | os.PathLike[str], day: date, tz: ZoneInf
     return Extraction(DATASET, day.isoformat(), records=frames)
 
 
+def extract_profit_span(lake_root: str | os.PathLike[str], days: list[date],
+                        tz: ZoneInfo) -> dict[date, Extraction]:
+    """The inputs of each profit day of `days`, read day by day, ascending (so the cost book reads each purchase
+    file once)."""
+    return {day: extract_profit_day(lake_root, day, tz) for day in days}
+
+
 def _versions_now(root: str | os.PathLike[str], day: date, purchases: dict[date, str]) -> set[Version]:
     """The input versions a rebuild of profit day `day` would read now."""
     sales = {(INPUT_DATASETS[table], day, found[0]) for table in (POS_LINES, INVOICE_LINES)

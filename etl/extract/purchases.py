@@ -22,7 +22,9 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from etl.extract.records import Extraction, Record, read_by_ids, read_models, referenced_ids
+from etl.extract.invoice_sales import invoice_date_leaves
+from etl.extract.records import Extraction, Record, read_by_ids, referenced_ids
+from etl.extract.spans import SpanLayout, read_span
 from etl.extract.uoms import read_product_units
 from odoorpc_connector import Domain, OdooClient
 
@@ -44,20 +46,26 @@ LINE_FIELDS = ("move_id", "display_type", "product_id", "quantity", "product_uom
                "write_date")
 TAX_FIELDS = ("price_include", "price_include_override", "write_date")
 DAY_FIELDS = {MOVE_MODEL: MOVE_FIELDS, LINE_MODEL: LINE_FIELDS}
+LAYOUT = SpanLayout(MOVE_MODEL, "invoice_date", root_day_is_date=True, points_to_root={LINE_MODEL: "move_id"})
 
 
-def vendor_bill_domain(prefix: str, day: date) -> Domain:
-    """Posted vendor bills and refunds dated `day`; `prefix` reaches the bill from a line."""
+def vendor_bill_domain(prefix: str, first: date, last: date) -> Domain:
+    """Posted vendor bills and refunds dated `first`..`last`; `prefix` reaches the bill from a line."""
     return [(f"{prefix}move_type", "in", list(VENDOR_MOVE_TYPES)), (f"{prefix}state", "=", POSTED),
-            (f"{prefix}invoice_date", "=", day.isoformat())]
+            *invoice_date_leaves(prefix, first, last)]
+
+
+def purchase_span_domains(client: OdooClient | None, first: date, last: date, tz: ZoneInfo) -> dict[str, Domain]:
+    """The vendor bills of business days `first`..`last` and their product and rounding lines, one domain per model
+    (`tz` is unused: `invoice_date` is already a business day)."""
+    return {MOVE_MODEL: vendor_bill_domain("", first, last),
+            LINE_MODEL: [*vendor_bill_domain("move_id.", first, last),
+                         ("display_type", "in", [PRODUCT_LINE, ROUNDING_LINE])]}
 
 
 def purchase_day_domains(day: date, tz: ZoneInfo, client: OdooClient | None = None) -> dict[str, Domain]:
-    """The vendor bills of business day `day` and their product and rounding lines, one domain per model (`tz` is
-    unused: `invoice_date` is already a business day)."""
-    return {MOVE_MODEL: vendor_bill_domain("", day),
-            LINE_MODEL: [*vendor_bill_domain("move_id.", day),
-                         ("display_type", "in", [PRODUCT_LINE, ROUNDING_LINE])]}
+    """The vendor bills of business day `day` and their product and rounding lines (what its fingerprint covers)."""
+    return purchase_span_domains(client, day, day, tz)
 
 
 def read_unit_references(client: OdooClient, extraction: Extraction, lines: list[Record]) -> None:
@@ -66,7 +74,7 @@ def read_unit_references(client: OdooClient, extraction: Extraction, lines: list
     read_product_units(client, extraction, lines)
 
 
-def extract_purchases_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
-    """Read the vendor bills of business day `day`, their lines and the records their unit costs refer to."""
-    return read_models(client, DATASET, day.isoformat(), purchase_day_domains(day, tz), DAY_FIELDS,
-                       then=lambda rpc, read: read_unit_references(rpc, read, read.records[LINE_MODEL]))
+def extract_purchases_span(client: OdooClient, days: list[date], tz: ZoneInfo) -> dict[date, Extraction]:
+    """Read the vendor bills of consecutive business `days`, their lines and the records their unit costs refer to."""
+    return read_span(client, DATASET, days, tz, purchase_span_domains, DAY_FIELDS, LAYOUT,
+                     references=lambda rpc, read: read_unit_references(rpc, read, read.records[LINE_MODEL]))

@@ -1,4 +1,4 @@
-"""Extract what the stock-on-hand snapshot of one business day is built from (DESIGN §5 "Snapshots of the past").
+"""Extract what the stock-on-hand snapshots of business days are built from (DESIGN §5 "Snapshots of the past").
 
 stock.quant only knows the present, so the extractor reads, in this order:
 
@@ -13,8 +13,11 @@ stock.quant only knows the present, so the extractor reads, in this order:
 4. one `nkdash.snapshot` record: the day, its `source` (`quant` when D is the business day that has just ended, else
    `reconstructed` — decided here, where the clock may be read, so the cleaner stays pure) and the move window.
 
-A day far in the past costs the same few calls as yesterday: Odoo returns one group per key touched since, never one
-row per move line. Reading the moves after the quants, and only up to that moment, keeps both reads of one instant
+Days are read in spans of consecutive days: steps 1, 2 and 3 happen once a span, step 2 for the moves after the
+span's last day; the done lines within the span are read one by one (same domain, `search_read`) and each day takes
+the lines dated after its own end, so its moves-after records are the span's groups plus those lines (the cleaner
+sums them per key either way). A span far in the past costs the same few calls as yesterday: Odoo returns one group
+per key touched since, never one row per move line, and groups them once a span, not once a day. Reading the moves after the quants, and only up to that moment, keeps both reads of one instant
 (a move validated while the quants are being read is the one race left).
 """
 
@@ -40,6 +43,7 @@ QUANT_FIELDS = ("product_id", "location_id", "lot_id", "company_id", "quantity",
 PRODUCT_FIELDS = ("standard_price", "uom_id", "type", "is_storable")
 UOM_FIELDS = ("factor", "rounding", "category_id")
 SIDES = {OUT: "location_id", IN: "location_dest_id"}  # the move line field holding the internal location
+SNAPSHOT_TYPES = {"snapshot_date": "char", "source": "char", "moves_from": "datetime", "moves_to": "datetime"}
 
 
 def quant_domain() -> Domain:
@@ -91,7 +95,8 @@ def read_groups(client: OdooClient, model: str, domain: Domain, fields: list[str
 
 
 def moved_after(client: OdooClient, since: str, until: str) -> tuple[list[dict], dict[str, str]]:
-    """The done move lines after `since`, summed per key and direction, as raw records (ids numbered here)."""
+    """The done move lines of [since, until), summed per key and direction, as raw records (numbered by the
+    caller), with their field types."""
     quantity, product_unit = done_quantity(client)
     extra = [] if product_unit else ["product_uom_id"]
     storable = storable_leaf(client)
@@ -100,7 +105,7 @@ def moved_after(client: OdooClient, since: str, until: str) -> tuple[list[dict],
         groupby = ["product_id", side, "lot_id", "company_id", *extra]
         for group in read_groups(client, MOVE_LINE, moves_domain(direction, since, until, storable),
                                  [f"{quantity}:sum"], groupby):
-            records.append({"id": len(records) + 1, "direction": direction, "__count": group["__count"],
+            records.append({"direction": direction, "__count": group["__count"],
                             quantity: group[quantity], **{name: group[name] for name in groupby}})
     types = {"direction": "char", "__count": "integer", quantity: "float",
              **{name: "many2one" for name in ("product_id", *SIDES.values(), "lot_id", "company_id", *extra)}}
@@ -112,23 +117,63 @@ def snapshot_source(day: date, tz: ZoneInfo, now: datetime) -> str:
     return SOURCE_QUANT if day >= business_yesterday(tz, now) else SOURCE_RECONSTRUCTED
 
 
-def extract_stock_quants_day(client: OdooClient, day: date, tz: ZoneInfo) -> Extraction:
-    """Read today's internal quants and everything needed to take the moves after business day `day` back out."""
+LINE_FIELDS = ("product_id", "lot_id", "company_id", "date")
+
+
+def moved_within(client: OdooClient, since: str, until: str) -> list[dict]:
+    """The done move lines of [since, until), one raw record per line and direction, shaped like a `moved_after`
+    group of one line (its other side's location left out), plus the line's `date`."""
+    quantity, product_unit = done_quantity(client)
+    extra = [] if product_unit else ["product_uom_id"]
+    storable = storable_leaf(client)
+    records: list[dict] = []
+    for direction, side in SIDES.items():
+        fields = [*LINE_FIELDS, side, quantity, *extra]
+        for line in client.search_read_all(MOVE_LINE, moves_domain(direction, since, until, storable), fields,
+                                           context=ALL_RECORDS):
+            records.append({"direction": direction, "__count": 1, **{name: line[name] for name in fields}})
+    return records
+
+
+def count_lines_within(client: OdooClient, first: date, last: date, tz: ZoneInfo) -> int:
+    """The done move lines dated within business days `first`..`last` (what a span reads line by line)."""
+    since, until = odoo_window(first, tz)[0], odoo_window(last, tz)[1]
+    return int(client.call(MOVE_LINE, "search_count",
+                           [[("state", "=", "done"), ("date", ">=", since), ("date", "<", until)]]))
+
+
+def extract_stock_quants_span(client: OdooClient, days: list[date], tz: ZoneInfo) -> dict[date, Extraction]:
+    """For each of the consecutive business `days`: today's internal quants and what takes the moves after that day
+    back out. The quants and the moves after the last day are read once; the moves within the span are read line by
+    line once, and each day takes the lines dated after its own end (so a year costs a few calls a span, and Odoo
+    groups the moves after a span once, not once a day)."""
     calls_before = client.stats.calls
     started = datetime.now(timezone.utc)
-    extraction = Extraction(DATASET, day.isoformat())
-    quants = read_model(client, extraction, QUANT_MODEL, quant_domain(), QUANT_FIELDS, context=ALL_RECORDS)
-    since = odoo_window(day, tz)[1]
-    until = datetime.now(timezone.utc).strftime(ODOO_DATETIME_FORMAT)
-    extraction.records[MOVES_MODEL], extraction.field_types[MOVES_MODEL] = moved_after(client, since, until)
-    product_ids = sorted({row["product_id"][0] for row in [*quants, *extraction.records[MOVES_MODEL]]
-                          if row.get("product_id")})
-    read_model(client, extraction, PRODUCT_MODEL, [("id", "in", product_ids)], PRODUCT_FIELDS, context=ALL_RECORDS)
-    if "product_uom_id" in extraction.field_types[MOVES_MODEL]:
-        read_model(client, extraction, UOM_MODEL, [], UOM_FIELDS, context=ALL_RECORDS)
-    extraction.records[SNAPSHOT_MODEL] = [{"id": 1, "snapshot_date": day.isoformat(), "source":
-                                           snapshot_source(day, tz, started), "moves_from": since, "moves_to": until}]
-    extraction.field_types[SNAPSHOT_MODEL] = {"snapshot_date": "char", "source": "char", "moves_from": "datetime",
-                                              "moves_to": "datetime"}
-    extraction.rpc_calls = client.stats.calls - calls_before
-    return extraction
+    span = Extraction(DATASET, f"{days[0].isoformat()}..{days[-1].isoformat()}")
+    quants = read_model(client, span, QUANT_MODEL, quant_domain(), QUANT_FIELDS, context=ALL_RECORDS)
+    until = started.strftime(ODOO_DATETIME_FORMAT)
+    last_end = odoo_window(days[-1], tz)[1]
+    after_span, types = moved_after(client, last_end, until)
+    within = moved_within(client, odoo_window(days[0], tz)[1], last_end) if len(days) > 1 else []
+    product_ids = sorted({row["product_id"][0] for row in [*quants, *after_span, *within] if row.get("product_id")})
+    products = read_model(client, span, PRODUCT_MODEL, [("id", "in", product_ids)], PRODUCT_FIELDS,
+                          context=ALL_RECORDS)
+    if "product_uom_id" in types:
+        read_model(client, span, UOM_MODEL, [], UOM_FIELDS, context=ALL_RECORDS)
+    calls = (client.stats.calls - calls_before) / len(days)
+    extractions: dict[date, Extraction] = {}
+    for day in days:
+        since = odoo_window(day, tz)[1]
+        moves = [*after_span, *({k: v for k, v in line.items() if k != "date"}
+                                for line in within if line["date"] >= since)]
+        moves = [{**row, "id": number} for number, row in enumerate(moves, start=1)]
+        used = {row["product_id"][0] for row in [*quants, *moves] if row.get("product_id")}
+        extraction = Extraction(DATASET, day.isoformat(), rpc_calls=calls, records={
+            QUANT_MODEL: quants, MOVES_MODEL: moves,
+            PRODUCT_MODEL: [row for row in products if row["id"] in used],
+            **({UOM_MODEL: span.records[UOM_MODEL]} if UOM_MODEL in span.records else {}),
+            SNAPSHOT_MODEL: [{"id": 1, "snapshot_date": day.isoformat(), "source": snapshot_source(day, tz, started),
+                              "moves_from": since, "moves_to": until}]})
+        extraction.field_types = {**span.field_types, MOVES_MODEL: types, SNAPSHOT_MODEL: SNAPSHOT_TYPES}
+        extractions[day] = extraction
+    return extractions

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import ExitStack
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,16 +23,17 @@ from etl.catalog import CATALOG
 from etl.dates import business_today
 from etl.day_manifest import DayManifest, commit_day, new_version, table_key, version_file
 from etl import deadline, io_parquet
-from etl.deadline import day_deadline
+from etl.deadline import DeadlineExceeded, day_deadline
 from etl.datasets import DATASETS
+from etl.extract.records import Extraction
 from etl.fingerprint import fingerprint_of_records
-from etl.locks import DayLocked, day_lock
+from etl.locks import DayLocked, DayLockHandle, LockUnavailable, day_lock
 from etl.raw_records import raw_frame
 from etl.settings import Settings
 from etl.status import RunRecord, record_run
 from etl.transform.dimensions import DIMENSION_SPECS
 from etl.transform.quarantine import CleanContext
-from odoorpc_connector import OdooClient
+from odoorpc_connector import OdooClient, OdooUnavailableError
 
 log = logging.getLogger(__name__)
 Summary = dict[str, Any]
@@ -65,21 +67,35 @@ def _table_path(settings: Settings, summary: Summary, layer: str, table: str) ->
     return io_parquet.lake_root(settings.data_lake_root) / summary["files"][table_key(layer, table)]
 
 
-def extract_step(dataset: str, day: date, settings: Settings, client: OdooClient | None) -> Summary:
-    """Read the day from its source (Odoo, or the lake for derived datasets) into a private staging file, never
-    visible as a partition, under a new version."""
-    started = time.monotonic()
-    spec = DATASETS[dataset]
+def _stage(dataset: str, day: date, extraction: Extraction, settings: Settings, seconds: float) -> Summary:
+    """Write one day's extraction to a private staging file, never visible as a partition, under a new version."""
+    started = time.monotonic() - seconds
     version = new_version()
-    source = client if spec.info.reads_odoo else settings.data_lake_root
-    extraction = spec.extract(source, day, settings.business_timezone)
     frame = raw_frame(extraction.records, extraction.field_types)
     staging = _staging_dir(settings, dataset) / f"{dataset}_{day.isoformat()}_{version}.parquet"
     io_parquet.write_parquet_atomic(frame, staging)
-    summary: Summary = {"dataset": dataset, "day": day.isoformat(), "version": version, "staging_path": str(staging), "rows_in": frame.height, "rpc_calls": extraction.rpc_calls,
-                        "fingerprint": fingerprint_of_records(extraction.records) if spec.source_domains else {}}
+    summary: Summary = {"dataset": dataset, "day": day.isoformat(), "version": version, "staging_path": str(staging),
+                        "rows_in": frame.height, "rpc_calls": extraction.rpc_calls,
+                        "fingerprint": (fingerprint_of_records(extraction.records)
+                                        if DATASETS[dataset].source_domains else {})}
     _log_step("extract", summary, extraction.rows, frame.height, started)
     return summary
+
+
+def extract_steps(dataset: str, days: list[date], settings: Settings, client: OdooClient | None) -> list[Summary]:
+    """Read consecutive `days` from their source (Odoo, or the lake for derived datasets) in one span, and stage
+    each day on its own (a day's `extract` seconds are its share of the span's reads plus its staging)."""
+    started = time.monotonic()
+    spec = DATASETS[dataset]
+    source = client if spec.info.reads_odoo else settings.data_lake_root
+    extractions = spec.extract(source, days, settings.business_timezone)
+    share = (time.monotonic() - started) / len(days)
+    return [_stage(dataset, day, extractions[day], settings, share) for day in days]
+
+
+def extract_step(dataset: str, day: date, settings: Settings, client: OdooClient | None) -> Summary:
+    """Read one day into its staging file (the `extract_*` step task)."""
+    return extract_steps(dataset, [day], settings, client)[0]
 
 
 def save_raw_step(summary: Summary, settings: Settings) -> Summary:
@@ -193,31 +209,91 @@ def publish(summary: Summary, settings: Settings) -> Summary:
 
 
 LATER_STEPS = (("save_raw", save_raw_step), ("clean", clean_step), ("load", load_step))
+# Errors after which reading the span's days one by one would only fail again, more slowly.
+NOT_SPLIT: tuple[type[BaseException], ...] = (OdooUnavailableError, LockUnavailable, DeadlineExceeded)
+DayResult = tuple[date, "Summary | None", "BaseException | None"]
+
+
+def _failed(dataset: str, day: date, settings: Settings, exc: BaseException, step: str,
+            summary: Summary | None = None) -> DayResult:
+    summary = summary or {"dataset": dataset, "day": day.isoformat()}
+    record_outcome(summary, settings, exc, step)
+    log.error("day failed", extra={"dataset": dataset, "day": day.isoformat(), "step": step, "error": str(exc)})
+    if "staging_path" in summary:
+        Path(summary["staging_path"]).unlink(missing_ok=True)
+    return day, None, exc
+
+
+def _finish(summary: Summary, lock: DayLockHandle, settings: Settings) -> DayResult:
+    """Save, clean, load and publish one extracted day; a failure is recorded with its step."""
+    day = date.fromisoformat(summary["day"])
+    step = "save_raw"
+    try:
+        for step, action in LATER_STEPS:
+            summary = action(summary, settings)
+        step = "commit"
+        lock.check()  # never publish a day whose lock another run has taken over
+        deadline.check("before publishing")
+        return day, publish(summary, settings), None
+    except Exception as exc:  # noqa: BLE001 - recorded for this day; the span's other days go on
+        return _failed(summary["dataset"], day, settings, exc, step, summary)
+
+
+def _extract_held(dataset: str, days: list[date], held: list[date], settings: Settings,
+                  client: OdooClient | None) -> dict[date, Summary | BaseException]:
+    """The staged summary of each held day, read as one span; if the span fails (other than for an outage), each
+    held day is read on its own, so one bad day fails alone. A day extracted but not held is discarded."""
+    try:
+        summaries = extract_steps(dataset, days, settings, client)
+    except Exception as exc:  # noqa: BLE001 - a failed read fails the days it covered, never more
+        if len(held) == 1 or isinstance(exc, NOT_SPLIT):
+            return {day: exc for day in held}
+        log.warning("span failed, reading its days one by one",
+                    extra={"dataset": dataset, "day": held[0].isoformat(), "error": str(exc)})
+        result: dict[date, Summary | BaseException] = {}
+        for day in held:
+            try:
+                result[day] = extract_step(dataset, day, settings, client)
+            except Exception as day_exc:  # noqa: BLE001 - recorded for this day
+                result[day] = day_exc
+        return result
+    by_day = dict(zip(days, summaries))
+    for day in set(days) - set(held):
+        Path(by_day.pop(day)["staging_path"]).unlink(missing_ok=True)
+    return by_day
+
+
+def run_span(dataset: str, days: list[date], settings: Settings, client: OdooClient | None) -> list[DayResult]:
+    """Extract consecutive `days` together, then save, clean, load and publish each day on its own, holding every
+    day's lock and one deadline throughout. Each day's outcome is recorded; a day another run holds is reported
+    (DayLocked) and left to that run."""
+    results: dict[date, DayResult] = {}
+    with ExitStack() as stack:
+        locks: dict[date, DayLockHandle] = {}
+        for day in days:
+            try:
+                locks[day] = stack.enter_context(day_lock(
+                    dataset, day.isoformat(), redis_url=settings.redis_url, lake_root=settings.data_lake_root,
+                    ttl_seconds=settings.lock_ttl_seconds, backend=settings.lock_backend))
+            except DayLocked as exc:
+                results[day] = (day, None, exc)  # the holder records its own outcome
+            except Exception as exc:  # noqa: BLE001 - the lock store failed: recorded for the day
+                results[day] = _failed(dataset, day, settings, exc, "lock")
+        if locks:
+            stack.enter_context(day_deadline(settings.day_deadline_seconds,
+                                             f"{dataset} {days[0].isoformat()}..{days[-1].isoformat()}"))
+            for day in locks:  # left by a run that was killed; only the lock holder works on this day
+                for orphan in _staging_dir(settings, dataset).glob(f"{dataset}_{day.isoformat()}_*.parquet"):
+                    orphan.unlink()
+            for day, staged in _extract_held(dataset, days, list(locks), settings, client).items():
+                results[day] = (_failed(dataset, day, settings, staged, "extract") if isinstance(staged, BaseException)
+                                else _finish(staged, locks[day], settings))
+    return [results[day] for day in days]
 
 
 def run_day(dataset: str, day: date, settings: Settings, client: OdooClient | None) -> Summary:
-    """Extract, save, clean, load and publish one day under its lock and deadline; the outcome is recorded."""
-    summary: Summary = {"dataset": dataset, "day": day.isoformat()}
-    step = "lock"
-    try:
-        with day_lock(dataset, day.isoformat(), redis_url=settings.redis_url, lake_root=settings.data_lake_root,
-                      ttl_seconds=settings.lock_ttl_seconds, backend=settings.lock_backend) as lock, \
-                day_deadline(settings.day_deadline_seconds, f"{dataset} {day.isoformat()}"):
-            for orphan in _staging_dir(settings, dataset).glob(f"{dataset}_{day.isoformat()}_*.parquet"):
-                orphan.unlink()  # left by a run that was killed; only the lock holder works on this day
-            step = "extract"
-            summary = extract_step(dataset, day, settings, client)
-            for step, action in LATER_STEPS:
-                summary = action(summary, settings)
-            step = "commit"
-            lock.check()  # never publish a day whose lock another run has taken over
-            deadline.check("before publishing")
-            return publish(summary, settings)
-    except DayLocked:
-        raise  # another run has the day: it records its own outcome
-    except Exception as exc:
-        record_outcome(summary, settings, exc, step)
-        log.error("day failed", extra={"dataset": dataset, "day": day.isoformat(), "step": step, "error": str(exc)})
-        if "staging_path" in summary:
-            Path(summary["staging_path"]).unlink(missing_ok=True)
-        raise
+    """Run one day as a span of one; its failure is raised (after being recorded)."""
+    [(_, summary, error)] = run_span(dataset, [day], settings, client)
+    if error is not None:
+        raise error
+    return summary

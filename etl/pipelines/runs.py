@@ -17,11 +17,12 @@ from etl.day_manifest import loaded_days, read_manifest
 from etl.fingerprint import current_fingerprint, differs
 from etl.locks import DayLocked, LockUnavailable
 from etl.published import InputsNotPublished
-from etl.pipelines.day import Summary, run_day
+from etl.extract.spans import MAX_SPAN_DAYS, consecutive_runs, span_length
+from etl.pipelines.day import Summary, run_span
 from etl.pipelines.dimensions import prepare_dimensions
 from etl.settings import Settings
 from etl.status import read_status
-from odoorpc_connector import OdooClient, OdooUnavailableError
+from odoorpc_connector import OdooClient, OdooError, OdooUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +56,55 @@ class RangeOutcome:
                 "failed": self.failed}
 
 
+def plan_spans(dataset: str, days: Iterable[date], settings: Settings, client: OdooClient | None) -> list[list[date]]:
+    """`days` as the spans a run reads them in: runs of consecutive days cut so that each span reads about
+    ETL_SPAN_RECORDS records, counted in Odoo with one call per run (a lake-derived dataset: MAX_SPAN_DAYS). Without
+    a client, or when the count fails, the days go one by one (the runs themselves then report the outage)."""
+    spec, spans = DATASETS[dataset], []
+    for run in consecutive_runs(list(days)):
+        length = MAX_SPAN_DAYS
+        if len(run) > 1 and spec.span_records is not None and client is None:
+            length = 1  # no Odoo to count with (the runs will say why)
+        elif len(run) > 1 and spec.span_records is not None:
+            try:
+                records = spec.span_records(client, run[0], run[-1], settings.business_timezone)
+            except OdooError as exc:
+                log.warning("span sizing failed: days run one by one",
+                            extra={"dataset": dataset, "day": run[0].isoformat(), "error": str(exc)})
+                length = 1
+            else:
+                length = span_length(records, len(run), settings.span_records)
+        spans.extend(run[start:start + length] for start in range(0, len(run), length))
+    return spans
+
+
+def run_spans(dataset: str, spans: list[list[date]], settings: Settings, client: OdooClient | None,
+              outcome: RangeOutcome, progress: Progress | None = None) -> RangeOutcome:
+    """Run each span of `dataset` (etl.pipelines.day.run_span) into `outcome`, reporting every day."""
+    for span in spans:
+        for day, summary, error in run_span(dataset, span, settings, client):
+            if error is not None:
+                outcome.failed[f"{dataset} {day.isoformat()}"] = f"{type(error).__name__}: {error}"
+                outcome.errors.append(error)
+            else:
+                outcome.done.append(summary)
+            if progress:
+                progress(dataset, day, summary, error)
+    return outcome
+
+
 def run_days(
     datasets: Iterable[str], days: Iterable[date], settings: Settings, client: OdooClient | None,
     progress: Progress | None = None, refresh_first: bool = True,
 ) -> RangeOutcome:
-    """Run every (dataset, day); dimensions are brought up to date once first (never failing a day). A failed day
-    is recorded, the rest go on."""
+    """Run every (dataset, day), consecutive days in spans (`plan_spans`); dimensions are brought up to date once
+    first (never failing a day). A failed day is recorded, the rest go on."""
     names, days = resolve_datasets(list(datasets)), list(days)
     if refresh_first and any(CATALOG[n].refreshes_dimensions_first for n in names):
         prepare_dimensions(client, settings)
     outcome = RangeOutcome()
     for name in names:
-        for day in days:
-            try:
-                summary = run_day(name, day, settings, client)
-            except Exception as exc:  # noqa: BLE001 - recorded per day and re-raised by raise_if_failed
-                outcome.failed[f"{name} {day.isoformat()}"] = f"{type(exc).__name__}: {exc}"
-                outcome.errors.append(exc)
-                if progress:
-                    progress(name, day, None, exc)
-                continue
-            outcome.done.append(summary)
-            if progress:
-                progress(name, day, summary, None)
+        run_spans(name, plan_spans(name, days, settings, client), settings, client, outcome, progress)
     return outcome
 
 

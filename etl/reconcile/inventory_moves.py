@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from etl import io_parquet
-from etl.extract.inventory_moves import DATASET, LINE_MODEL, extract_inventory_day, inventory_day_domains
+from etl.extract.inventory_moves import DATASET, LINE_MODEL, extract_inventory_span, inventory_day_domains
 from etl.extract.records import ALL_RECORDS
 from etl.published import read_published
 from etl.raw_records import raw_frame, records_frame
@@ -44,7 +44,7 @@ def reconcile_inventory_day(client: OdooClient, lake: str | os.PathLike[str], da
                             tz: ZoneInfo) -> DayReconciliation:
     """Compare one business day of fact_inventory_moves with Odoo's done move lines of that day."""
     count = client.call(LINE_MODEL, "search_count", [inventory_day_domains(day, tz, client)[LINE_MODEL]])
-    extraction = extract_inventory_day(client, day, tz)
+    extraction = extract_inventory_span(client, [day], tz)[day]
     odoo = received_lines(raw_frame(extraction.records, extraction.field_types), tz.key)
     fact = read_published(lake, io_parquet.STAR, FACT, day)
     lake_lines = fact if fact is not None else odoo.clear()
