@@ -1,8 +1,9 @@
 """Customer KPIs (DESIGN §6): the one definition of each customer number the pages show.
 
-Over `fact_sales_all` (POS and invoice lines, refunds negative; read from its in-memory `sales_lines` serving table)
-for the selected period; every filter of the bar applies to the lines: store (POS lines only: invoices have no
-store), channel, category (with subcategories), brand.
+Over `fact_sales_all` (POS and invoice lines, refunds negative) summed per order (the `sales_orders` serving table;
+under a category or brand filter, the selected lines summed per order) for the selected period; every filter of
+the bar applies to the lines: store (POS lines only: invoices have no store), channel, category (with
+subcategories), brand.
 A customer is a line's `customer_id` (null = walk-in); an order is a (channel, order_id) with a non-refund line.
 
 - Identified share of revenue = Σ revenue of lines with a customer ÷ Σ revenue × 100.
@@ -23,47 +24,40 @@ import polars as pl
 
 from services.duckdb_connector import Lake
 from services.filters import Selection
-from services.product_scope import product_condition, sales_condition, with_clause
-from services.sales_metrics import sales_days, sales_partial_days
+from services.sales_metrics import orders_cte, sales_days, sales_filters, sales_partial_days
 
 ORDER_BUCKETS = 5  # orders-per-customer histogram: 1, 2, 3, 4, 5+
 TOP_CUSTOMERS = 20
 
 
-def _lines_cte(selection: Selection, params: dict[str, Any]) -> str:
-    """`lines`: the selected sales lines (grain: one row per sales line of either channel)."""
-    params |= {"start": selection.start, "end": selection.end}
-    return f"""lines AS (
-        SELECT channel, date, order_id, customer_id, revenue, is_refund FROM sales_lines
-        WHERE date BETWEEN $start AND $end AND {sales_condition(selection, params)}
-          AND {product_condition(selection, params)}
-    )"""
+def _orders_cte(selection: Selection) -> tuple[str, dict[str, Any]]:
+    """`WITH … orders AS (…)`: one row per selected order (services.sales_metrics: the `sales_orders` serving table,
+    or the selected lines summed per order under a category or brand filter) with its customer, day, revenue and
+    whether it has a non-refund line (`sold`)."""
+    return orders_cte(sales_filters(selection))
 
 
 def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
     """One row per identified customer of the selection: revenue, orders, last purchase in the period, first
     purchase ever, whether new, and the partner's name and ref."""
-    params: dict[str, Any] = {}
-    ctes = with_clause(selection, _lines_cte(selection, params), """orders AS (
-        SELECT customer_id, channel, order_id, sum(revenue) AS revenue, bool_or(NOT is_refund) AS is_order,
-               max(date) AS last_date
-        FROM lines WHERE customer_id IS NOT NULL GROUP BY customer_id, channel, order_id
-    )""", """per_customer AS (
-        SELECT customer_id, sum(revenue) AS revenue, count(*) FILTER (WHERE is_order) AS orders,
-               max(last_date) AS last_purchase
-        FROM orders GROUP BY customer_id
-    )""", """first_purchase AS (
-        SELECT customer_id, min(date) AS first_purchase FROM sales_lines
-        WHERE NOT is_refund AND customer_id IN (SELECT customer_id FROM per_customer) GROUP BY customer_id
-    )""")
+    ctes, params = _orders_cte(selection)
     return lake.query(
-        f"""{ctes}
+        f"""{ctes},
+    per_customer AS (
+        SELECT customer_id, sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS orders,
+               max(date) AS last_purchase
+        FROM orders WHERE customer_id IS NOT NULL GROUP BY customer_id
+    ),
+    first_purchase AS (
+        SELECT customer_id, min(date) AS first_purchase FROM sales_orders
+        WHERE sold AND customer_id IN (SELECT customer_id FROM per_customer) GROUP BY customer_id
+    )
     SELECT customer_id, coalesce(dim_partners.name, 'Customer ' || customer_id) AS customer, dim_partners.ref,
            revenue, orders, last_purchase, first_purchase, coalesce(first_purchase >= $start, false) AS is_new
     FROM per_customer LEFT JOIN first_purchase USING (customer_id)
     LEFT JOIN dim_partners ON dim_partners.partner_id = per_customer.customer_id
     ORDER BY revenue DESC, customer_id""",
-        params,
+        {**params, "start": selection.start},
     )
 
 
@@ -71,12 +65,12 @@ def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
     """Per business day of the period: revenue, identified revenue, walk-in revenue and the identified customers
     who ordered that day; zero on a loaded day without sales, null on a day not loaded (`loaded`), `partial` for a
     day in progress (today so far)."""
-    params: dict[str, Any] = {}
+    ctes, params = _orders_cte(selection)
     frame = lake.query(
-        f"""{with_clause(selection, _lines_cte(selection, params))}
+        f"""{ctes}
     SELECT date, sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE customer_id IS NOT NULL), 0.0)
-           AS identified_revenue, count(DISTINCT customer_id) FILTER (WHERE NOT is_refund) AS customers
-    FROM lines GROUP BY date""",
+           AS identified_revenue, count(DISTINCT customer_id) FILTER (WHERE sold) AS customers
+    FROM orders GROUP BY date""",
         params,
     )
     calendar = pl.DataFrame({"date": pl.date_range(selection.start, selection.end, eager=True)})

@@ -2,8 +2,8 @@
 
 Stock is read from the fact_stock_on_hand_snapshot of the latest snapshot_date in the selected period (its `source`
 says whether Odoo's quants were read that day or the day was reconstructed from today's quants and the moves since);
-sales from the `sales_lines` serving table (fact_sales_all: POS and invoices, refunds net); receipts and movements
-from fact_inventory_moves. Quantities are in each product's unit of measure; values are the snapshot's stock_value
+sales from the `sales_products` serving table (fact_sales_all per day and product: POS and invoices, refunds net);
+receipts, movements and on hand from moves from `moves_daily` (fact_inventory_moves per day, product and type). Quantities are in each product's unit of measure; values are the snapshot's stock_value
 (cost, tax excluded). The category and brand filters select products; the store and channel filters do not apply
 (the dimensions link no stock location to a POS store, and stock serves every channel).
 
@@ -14,7 +14,8 @@ from fact_inventory_moves. Quantities are in each product's unit of measure; val
 - ABC: the SKUs with positive revenue in the period ranked by revenue (then product id); A = the first ⌈20 % of
   SKUs⌉, B = up to ⌈50 %⌉, C = the rest.
 - Stock variance per storable product = on hand from moves − on hand from quants (the snapshot), where on hand from
-  moves is `etl.stock_positions.on_hand_from_moves` over every published move up to the snapshot day.
+  moves is `etl.stock_positions.on_hand_from_moves` over every published move up to the snapshot day, summed per
+  product.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from typing import Any
 
 import polars as pl
 
-from etl.stock_positions import on_hand_from_moves
 from services.duckdb_connector import Lake
 from services.filters import Selection
 from services.product_scope import product_condition, with_clause
 
 SNAPSHOT_FACT = "fact_stock_on_hand_snapshot"
 MOVES_FACT = "fact_inventory_moves"
+MOVES_DAILY = "moves_daily"  # serving table of fact_inventory_moves per day, product and movement type
 SALES_FACTS = ("fact_sales", "fact_invoice_sales")
 COVER_WINDOW_DAYS = 28
 LOW_STOCK_COVER_DAYS = 7
@@ -94,9 +95,9 @@ def product_stock(lake: Lake, selection: Selection, day: date) -> pl.DataFrame:
                count(*) FILTER (WHERE stock_value IS NULL) AS unvalued_positions
         FROM {SNAPSHOT_FACT} WHERE {snapshot} AND {scope} GROUP BY product_id
     )''', f'''demand AS (
-        SELECT product_id, sum(quantity) FILTER (WHERE date >= $cover_start) AS units_sold_window,
-               max(date) FILTER (WHERE NOT is_refund) AS last_sale
-        FROM sales_lines WHERE date <= $snapshot AND product_id IS NOT NULL AND {scope} GROUP BY product_id
+        SELECT product_id, sum(units) FILTER (WHERE date >= $cover_start) AS units_sold_window,
+               max(date) FILTER (WHERE sold_lines > 0) AS last_sale
+        FROM sales_products WHERE date <= $snapshot AND product_id IS NOT NULL AND {scope} GROUP BY product_id
     )''')}
     SELECT product_id, {PRODUCT_LABELS}, dim_products.product_type,
            stock.product_id IS NOT NULL AS in_snapshot, coalesce(stock.on_hand, 0.0) AS on_hand, stock.value,
@@ -153,7 +154,7 @@ def period_product_sales(lake: Lake, selection: Selection) -> pl.DataFrame:
     scope = product_condition(selection, params)
     return lake.query(
         f"""{with_clause(selection, f'''sold AS (
-        SELECT product_id, sum(revenue) AS revenue, sum(quantity) AS units FROM sales_lines
+        SELECT product_id, sum(revenue) AS revenue, sum(units) AS units FROM sales_products
         WHERE date BETWEEN $start AND $end AND {scope} GROUP BY product_id
     )''')}
     SELECT product_id, {PRODUCT_LABELS}, revenue, units FROM sold LEFT JOIN dim_products USING (product_id)""",
@@ -166,7 +167,7 @@ def units_received(lake: Lake, selection: Selection) -> float:
     params: dict[str, Any] = {"start": selection.start, "end": selection.end, "received": list(RECEIVED_TYPES)}
     scope = product_condition(selection, params)
     frame = lake.query(
-        f"""{with_clause(selection)} SELECT coalesce(sum(quantity), 0.0) AS received FROM {MOVES_FACT}
+        f"""{with_clause(selection)} SELECT coalesce(sum(quantity), 0.0) AS received FROM {MOVES_DAILY}
     WHERE date BETWEEN $start AND $end AND list_contains($received, movement_type) AND {scope}""",
         params,
     )
@@ -215,35 +216,26 @@ def movements(lake: Lake, selection: Selection) -> pl.DataFrame:
     params: dict[str, Any] = {"start": selection.start, "end": selection.end}
     scope = product_condition(selection, params)
     return lake.query(
-        f"""{with_clause(selection)} SELECT date, movement_type, sum(quantity) AS quantity, count(*) AS lines
-    FROM {MOVES_FACT} WHERE date BETWEEN $start AND $end AND {scope}
+        f"""{with_clause(selection)} SELECT date, movement_type, sum(quantity) AS quantity,
+           CAST(sum(lines) AS BIGINT) AS lines
+    FROM {MOVES_DAILY} WHERE date BETWEEN $start AND $end AND {scope}
     GROUP BY date, movement_type ORDER BY date, movement_type""",
         params,
     )
 
 
-def moves_on_hand(lake: Lake, selection: Selection, day: date) -> pl.DataFrame:
-    """On hand per (product, location, lot) implied by every published move up to `day` (on_hand_from_moves).
-
-    The moves are first summed in DuckDB per product, lot, locations, movement type and sign of signed_quantity:
-    the definition only looks at those and sums quantity, so it gives the same stock as over the lines.
-    """
+def stock_variance(lake: Lake, selection: Selection, day: date, products: pl.DataFrame) -> pl.DataFrame:
+    """Per storable product: on hand from moves (every published move up to `day`, as
+    etl.stock_positions.on_hand_from_moves counts them, summed per product: the `net_quantity` of `moves_daily`), on
+    hand from quants (the snapshot of `day`), variance = moves − quants; the products whose variance is not zero,
+    largest first."""
     params: dict[str, Any] = {"day": day}
     scope = product_condition(selection, params)
-    summed = lake.query(
-        f"""{with_clause(selection)} SELECT product_id, lot_id, location_id, location_dest_id, movement_type,
-           CAST(sign(signed_quantity) AS DOUBLE) AS signed_quantity, sum(quantity) AS quantity
-    FROM {MOVES_FACT} WHERE date <= $day AND {scope} GROUP BY ALL""",
+    from_moves = lake.query(
+        f"""{with_clause(selection)} SELECT product_id, sum(net_quantity) AS moves_qty FROM {MOVES_DAILY}
+    WHERE date <= $day AND {scope} GROUP BY product_id""",
         params,
     )
-    return on_hand_from_moves(summed)
-
-
-def stock_variance(lake: Lake, selection: Selection, day: date, products: pl.DataFrame) -> pl.DataFrame:
-    """Per storable product: on hand from moves, on hand from quants (the snapshot of `day`), variance = moves −
-    quants; the products whose variance is not zero, largest first."""
-    from_moves = moves_on_hand(lake, selection, day).group_by("product_id").agg(
-        pl.col("quantity").sum().alias("moves_qty"))
     quants = products.filter(pl.col("in_snapshot")).select("product_id", pl.col("on_hand").alias("quant_qty"))
     joined = from_moves.join(quants, on="product_id", how="full", coalesce=True).with_columns(
         pl.col("moves_qty", "quant_qty").fill_null(0.0))

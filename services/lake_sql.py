@@ -17,7 +17,7 @@ carries `source_day`, the business day of the file it came from (its `date` may 
 refresh replaces a day's rows by that column, so every row of a replaced file goes, whatever its `date`. They are
 `sales_lines` (one row per sales line) and, derived from it, aggregates at the grains the pages read: `sales_cells`
 (the sales cube), `sales_products`, `sales_orders` (one row per order), `sales_cashiers`, `sales_baskets`; from the
-payments, `payments_daily` and `order_payments`. Where they are kept: services.serving_base (shared file) and
+payments, `payments_daily` and `order_payments`; from the stock moves, `moves_daily`. Where they are kept: services.serving_base (shared file) and
 services.serving_reader (each process's delta).
 
 Grain and tax basis: fact_sales is one row per POS order line, `revenue` tax included after discount
@@ -37,6 +37,7 @@ import polars as pl
 from etl.catalog import fact_schemas
 
 INVOICE_FACT = "fact_invoice_sales"
+MOVES_FACT = "fact_inventory_moves"
 SALES_FACTS = ("fact_sales", INVOICE_FACT)
 PARTITION_COLUMNS = {"year": "INTEGER", "month": "INTEGER", "day": "INTEGER"}
 _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
@@ -185,8 +186,19 @@ _SALES_CELLS_GRAIN = {**CUBE_GRAIN, "source_day": "source_day"}
 # Grain: one row per business day × channel × store × product (and source day): the product's sales there.
 _SALES_PRODUCTS_SQL = """
     SELECT date, channel, store_id, product_id, sum(revenue) AS revenue, sum(revenue_excl_tax) AS net_sales,
-           sum(quantity) AS units, source_day
+           sum(quantity) AS units, count(*) FILTER (WHERE NOT is_refund) AS sold_lines, source_day
     FROM {source} GROUP BY ALL ORDER BY date"""
+
+# Grain: one row per business day, product and movement type of fact_inventory_moves (and source day): Σ quantity,
+# move lines, and `net_quantity`, the lines' net effect on the product's internal stock as
+# etl.stock_positions.on_hand_from_moves counts it (+ quantity when signed_quantity > 0, − when < 0; a transfer
+# between internal locations adds and takes the same quantity, so 0), which is additive over days and locations.
+_MOVES_DAILY_SQL = f"""
+    SELECT date, product_id, movement_type, sum(quantity) AS quantity, count(*) AS lines,
+           sum(CASE WHEN signed_quantity > 0 THEN quantity WHEN signed_quantity < 0 THEN -quantity ELSE 0 END)
+               AS net_quantity,
+           {_SOURCE_DAY}
+    FROM {{source}} GROUP BY ALL ORDER BY date"""
 
 # One row per order of the sales lines `{lines}` (per channel and order id, `{more_keys}` adding the source day for
 # the serving table): its day, store, customer and cashier (order-level), and its lines' sums; `sold` / `refunded`:
@@ -289,6 +301,8 @@ def serving_tables() -> tuple[ServingTable, ...]:
                                        f"source_day FROM {relations['sales_orders']} WHERE sold GROUP BY ALL "
                                        "ORDER BY date",
                      source="sales_orders"),
+        ServingTable("moves_daily", (MOVES_FACT,),
+                     lambda relations: _MOVES_DAILY_SQL.format(source=relations[MOVES_FACT])),
         ServingTable("order_payments", ("fact_payments", "fact_sales"),
                      lambda relations: _ORDER_PAYMENTS_SQL.format(payments=relations["fact_payments"],
                                                                   sales=relations["fact_sales"])),

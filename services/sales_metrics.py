@@ -446,7 +446,7 @@ def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     )""", {**params, **line_params})
 
 
-def _filtered_orders(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
+def orders_cte(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
     """`WITH … orders AS (…)`: one row per selected order with its selected lines' sums (lake_sql.ORDER_SUMS_SQL):
     the `sales_orders` serving table when every filter is order-level, the selected lines summed otherwise."""
     if not filters.cuts_orders:
@@ -459,7 +459,7 @@ def _filtered_orders(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
 def basket_sizes(lake: Lake, filters: SalesFilters, largest: int = 10) -> pl.DataFrame:
     """Orders by units sold in the order (the selected non-refund lines): 1, 2, … and `largest`+ together."""
     if filters.cuts_orders:
-        ctes, params = _filtered_orders(filters)
+        ctes, params = orders_cte(filters)
         baskets = f"SELECT {BASKET_UNITS} AS units, count(*) AS orders FROM orders WHERE sold GROUP BY ALL"
     else:
         ctes, params = _filtered_lines(filters, "sales_baskets")
@@ -480,7 +480,7 @@ def cashier_performance(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     """
     pos = replace(filters, channel="pos")
     if filters.cuts_orders:
-        ctes, params = _filtered_orders(pos)
+        ctes, params = orders_cte(pos)
         by_cashier = f"SELECT cashier_id, {CASHIER_SUMS} FROM orders GROUP BY cashier_id"
     else:
         ctes, params = _filtered_lines(pos, "sales_cashiers")

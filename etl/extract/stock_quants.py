@@ -23,6 +23,7 @@ per key touched since, never one row per move line, and groups them once a span,
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -120,9 +121,10 @@ def snapshot_source(day: date, tz: ZoneInfo, now: datetime) -> str:
 LINE_FIELDS = ("product_id", "lot_id", "company_id", "date")
 
 
-def moved_within(client: OdooClient, since: str, until: str) -> list[dict]:
+def moved_within(client: OdooClient, since: str, until: str, first_id: int) -> list[dict]:
     """The done move lines of [since, until), one raw record per line and direction, shaped like a `moved_after`
-    group of one line (its other side's location left out), plus the line's `date`."""
+    group of one line (its other side's location left out) plus the line's `date`, oldest first, numbered from
+    `first_id`."""
     quantity, product_unit = done_quantity(client)
     extra = [] if product_unit else ["product_uom_id"]
     storable = storable_leaf(client)
@@ -132,6 +134,9 @@ def moved_within(client: OdooClient, since: str, until: str) -> list[dict]:
         for line in client.search_read_all(MOVE_LINE, moves_domain(direction, since, until, storable), fields,
                                            context=ALL_RECORDS):
             records.append({"direction": direction, "__count": 1, **{name: line[name] for name in fields}})
+    records.sort(key=lambda record: record["date"])
+    for number, record in enumerate(records, start=first_id):
+        record["id"] = number
     return records
 
 
@@ -154,19 +159,21 @@ def extract_stock_quants_span(client: OdooClient, days: list[date], tz: ZoneInfo
     until = started.strftime(ODOO_DATETIME_FORMAT)
     last_end = odoo_window(days[-1], tz)[1]
     after_span, types = moved_after(client, last_end, until)
-    within = moved_within(client, odoo_window(days[0], tz)[1], last_end) if len(days) > 1 else []
+    for number, group in enumerate(after_span, start=1):
+        group["id"] = number
+    within = (moved_within(client, odoo_window(days[0], tz)[1], last_end, len(after_span) + 1)
+              if len(days) > 1 else [])
     product_ids = sorted({row["product_id"][0] for row in [*quants, *after_span, *within] if row.get("product_id")})
     products = read_model(client, span, PRODUCT_MODEL, [("id", "in", product_ids)], PRODUCT_FIELDS,
                           context=ALL_RECORDS)
     if "product_uom_id" in types:
         read_model(client, span, UOM_MODEL, [], UOM_FIELDS, context=ALL_RECORDS)
     calls = (client.stats.calls - calls_before) / len(days)
+    line_dates = [line["date"] for line in within]
     extractions: dict[date, Extraction] = {}
     for day in days:
         since = odoo_window(day, tz)[1]
-        moves = [*after_span, *({k: v for k, v in line.items() if k != "date"}
-                                for line in within if line["date"] >= since)]
-        moves = [{**row, "id": number} for number, row in enumerate(moves, start=1)]
+        moves = after_span + within[bisect_left(line_dates, since):]  # the same records, never copies
         used = {row["product_id"][0] for row in [*quants, *moves] if row.get("product_id")}
         extraction = Extraction(DATASET, day.isoformat(), rpc_calls=calls, records={
             QUANT_MODEL: quants, MOVES_MODEL: moves,
