@@ -209,7 +209,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         day_deadline_seconds=deadline,
         today_refresh_minutes=_parse(env, "ETL_TODAY_REFRESH_MINUTES", 5, _minutes_of_an_hour, "0 to 59 minutes"),
         max_line_amount=_parse(env, "ETL_MAX_LINE_AMOUNT", 1e12, _positive_float, "a positive number"),
-        span_records=_parse(env, "ETL_SPAN_RECORDS", 50_000, _positive_int, "a positive integer"),
+        span_records=_parse(env, "ETL_SPAN_RECORDS", 30_000, _positive_int, "a positive integer"),
         worker_concurrency=_parse(env, "CELERY_WORKER_CONCURRENCY", 2, _positive_int, "a positive integer"),
         task_soft_time_limit=soft,
         task_time_limit=hard,

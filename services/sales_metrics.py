@@ -19,12 +19,10 @@ from typing import Any
 
 import polars as pl
 
-from services.duckdb_connector import Lake, latest_loaded_day, loaded_sales_days  # noqa: F401  (re-exported)
+from services.duckdb_connector import Lake, latest_loaded_day
 from services.lake_sql import (BASKET_UNITS, CASHIER_COLUMNS, CASHIER_SUMS, CELL_SUMS, CUBE_COLUMNS, CUBE_GRAIN,
                                ORDER_SUMS_SQL, cube_sql, product_lines_sql, resummed)
-from services.filters import FilterChoices as FilterOptions  # noqa: F401  (re-exported for existing callers)
 from services.filters import Selection, category_labels, category_tree_cte
-from services.filters import filter_choices as filter_options  # noqa: F401
 from services.periods import (COMPARISONS, LAST_YEAR, PREVIOUS, Change, Coverage, Window, comparison_window, coverage,
                               loaded_in_all)
 

@@ -16,6 +16,7 @@ from etl.day_manifest import version_file
 from etl.io_parquet import STAR, write_parquet_atomic
 from etl.schemas import DIMENSIONS
 from services import sales_metrics
+from services.filters import filter_choices
 from services.duckdb_connector import Lake, fact_schemas
 from services.sales_metrics import SalesFilters
 from tests.services.conftest import POS_FACTS, published, republish
@@ -41,7 +42,7 @@ def test_views_exist_and_are_empty_on_an_empty_lake(tmp_path: Path) -> None:
     filters = SalesFilters(date(2024, 1, 1), date(2024, 1, 7))
     assert sales_metrics.kpi_comparison(lake, filters)["revenue"].value == 0
     assert sales_metrics.sales_page(lake, filters).trend["revenue"].to_list() == [None] * 7  # not loaded: gaps
-    assert sales_metrics.filter_options(lake).brands == []
+    assert filter_choices(lake).brands == []
     assert lake.unreadable() == []
 
 

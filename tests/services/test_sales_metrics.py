@@ -15,7 +15,8 @@ from etl import schemas
 from etl.day_manifest import commit_day, drop_day, read_manifest
 from etl.io_parquet import dimension_path
 from services import sales_metrics
-from services.duckdb_connector import Lake
+from services.duckdb_connector import Lake, loaded_sales_days
+from services.filters import filter_choices
 from services.sales_metrics import SalesFilters
 from tests.services.conftest import published
 from tests.services.stock_lake import published_rows, stock_lake_root
@@ -154,13 +155,13 @@ def test_default_period_ends_at_the_latest_loaded_day(lake: Lake) -> None:
 
 
 def test_filter_options_come_from_the_dimensions(lake: Lake) -> None:
-    options = sales_metrics.filter_options(lake)
+    options = filter_choices(lake)
     assert len(options.stores) == 5 and len(options.brands) == SMALL_LAKE.brands
     assert (101, "Food / Basic") in options.categories
 
 
 def test_a_previous_period_that_was_never_loaded_has_no_value(lake: Lake) -> None:
-    first_loaded = sales_metrics.loaded_sales_days(lake)[0]
+    first_loaded = loaded_sales_days(lake)[0]
     filters = SalesFilters(first_loaded, first_loaded + (PERIOD.end - PERIOD.start))
     kpis = sales_metrics.kpi_comparison(lake, filters)
     assert all(kpi.previous is None and kpi.change_pct is None for kpi in kpis.values())

@@ -18,6 +18,7 @@ from etl.pipelines import health as health_module
 from etl.pipelines.health import DIMENSIONS, Unreadable, footer_problem
 from services import sales_metrics
 from services.duckdb_connector import Lake
+from services.filters import filter_choices
 from services.health import health_report
 from services.sales_metrics import SalesFilters
 from tests.services.conftest import published, republish, settings_for
@@ -127,6 +128,6 @@ def test_an_unreadable_dimension_is_an_empty_view_and_pages_answer(root: Path, o
     page = sales_metrics.sales_page(open_lake, WHOLE_LAKE)
     assert page.kpis["revenue"].value == pytest.approx(before)
     assert set(page.stores["store"]) == {f"Store {i}" for i in range(1, 6)}
-    assert sales_metrics.filter_options(open_lake).stores == []
+    assert filter_choices(open_lake).stores == []
     body, status = _health(root, open_lake)
     assert status == 503 and body["unreadable"][0]["dataset"] == DIMENSIONS
