@@ -8,7 +8,6 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
-import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output, callback
 
@@ -109,27 +108,27 @@ def _kpis(page: CustomersPage, empty: bool, lang: str) -> dmc.SimpleGrid:
                      for key, kind in KPI_KINDS.items()])
 
 
-@callback(Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-kpis", "children"), FILTERS.input)
-def update_summary(state: dict | None) -> tuple:
-    selection, lang = FILTERS.selection(state), current_language()
+@callback(
+    Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-kpis", "children"),
+    *(Output(f"{PREFIX}-{chart}", "figure") for chart in CHARTS), Output(f"{PREFIX}-top", "children"),
+    FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
+)
+def update_page(state: dict | None, scheme: str | None) -> tuple:
+    """Every card, chart and table of the page from one computation of the selection's customers (the page's
+    queries run once, not once per output)."""
+    selection, lang, scheme = FILTERS.selection(state), current_language(), scheme or "light"
     lake = get_lake()
     coverage = sales_metrics.sales_coverage(lake, sales_metrics.sales_filters(selection), page_today())
     notes: list[Any] = coverage_note(coverage, lang)
     if selection.store_ids and selection.channel is None:
         notes.append(dmc.Alert(t("customers-store-note", lang), color="gray", variant="light", p="xs"))
-    return notes, _kpis(_page(selection), coverage.state in ("future", "empty"), lang)
-
-
-@callback(
-    *(Output(f"{PREFIX}-{chart}", "figure") for chart in CHARTS),
-    FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
-)
-def update_charts(state: dict | None, scheme: str | None) -> tuple[go.Figure, ...]:
-    page, lang, scheme = _page(FILTERS.selection(state)), current_language(), scheme or "light"
-    return (customer_charts.identified_trend(page.daily, scheme, lang),
+    page = _page(selection)
+    return (notes, _kpis(page, coverage.state in ("future", "empty"), lang),
+            customer_charts.identified_trend(page.daily, scheme, lang),
             customer_charts.new_vs_returning(page.summary, scheme, lang),
             customer_charts.order_frequency(page.frequency, scheme, lang),
-            customer_charts.top_customers(page.top, scheme, lang))
+            customer_charts.top_customers(page.top, scheme, lang),
+            _top_table(page.top, lang))
 
 
 def _top_table(top: pl.DataFrame, lang: str) -> Any:
@@ -146,11 +145,6 @@ def _top_table(top: pl.DataFrame, lang: str) -> Any:
         "is_new": (t("customers-col-new", lang), lambda value: t("customers-yes", lang) if value else ""),
     }
     return data_table(top, columns, f"{PREFIX}-top-table", numeric=("revenue", "orders"))
-
-
-@callback(Output(f"{PREFIX}-top", "children"), FILTERS.input)
-def update_table(state: dict | None) -> Any:
-    return _top_table(_page(FILTERS.selection(state)).top, current_language())
 
 
 def _frame(name: str) -> Callable[[Selection], pl.DataFrame]:

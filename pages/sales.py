@@ -117,31 +117,8 @@ def _context(state: dict | None) -> tuple[Any, SalesFilters, str]:
     return get_lake(), sales_metrics.sales_filters(FILTERS.selection(state)), current_language()
 
 
-@callback(Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-kpis", "children"), FILTERS.input)
-def update_kpis(state: dict | None) -> tuple:
-    lake, filters, lang = _context(state)
-    coverage = sales_metrics.sales_coverage(lake, filters, page_today())
-    notes = coverage_note(coverage, lang)
-    if filters.store_ids and filters.channel is None and sales_metrics.sales_days(lake, "invoice"):
-        notes.append(dmc.Alert(t("sales-store-cuts-invoices", lang), color="gray", variant="light", p="xs"))
-    return notes, sales_kpi_grid(PREFIX, sales_metrics.kpi_comparison(lake, filters), sales_metrics.SALES_KPI_NAMES,
-                                 coverage, lang)
-
-
 def _trend(selection: Selection) -> pl.DataFrame:
     return sales_metrics.loaded_trend(get_lake(), sales_metrics.sales_filters(selection))
-
-
-@callback(
-    Output(f"{PREFIX}-revenue-trend", "figure"), Output(f"{PREFIX}-discount-depth", "figure"),
-    Output(f"{PREFIX}-refunds", "figure"),
-    FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
-)
-def update_daily(state: dict | None, scheme: str | None) -> tuple[go.Figure, ...]:
-    trend, lang, scheme = _trend(FILTERS.selection(state)), current_language(), scheme or "light"
-    return (sales_charts.revenue_trend(trend, scheme, lang),
-            sales_charts.daily_measure(trend, "discount_depth", scheme, lang, kind="percent", color="#f59f00"),
-            sales_charts.daily_measure(trend, "refunds", scheme, lang, color="#fa5252", magnitude=True))
 
 
 def _cube(selection: Selection) -> pl.DataFrame:
@@ -157,22 +134,36 @@ def _only_pos(filters: SalesFilters, message: str, lang: str, scheme: str,
 
 
 @callback(
+    Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-kpis", "children"),
+    Output(f"{PREFIX}-revenue-trend", "figure"), Output(f"{PREFIX}-discount-depth", "figure"),
+    Output(f"{PREFIX}-refunds", "figure"),
     Output(f"{PREFIX}-channel-split", "figure"), Output(f"{PREFIX}-hour-heatmap", "figure"),
     Output(f"{PREFIX}-hour-heatmap-note", "children"), Output(f"{PREFIX}-store-comparison", "figure"),
     Output(f"{PREFIX}-store-comparison-note", "children"),
     FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
 )
-def update_breakdowns(state: dict | None, scheme: str | None) -> tuple:
+def update_period(state: dict | None, scheme: str | None) -> tuple:
+    """The KPI cards, the daily charts and the breakdowns: all sums of one sales cube, read once for them all."""
     lake, filters, lang = _context(state)
     scheme = scheme or "light"
+    coverage = sales_metrics.sales_coverage(lake, filters, page_today())
+    notes = coverage_note(coverage, lang)
+    if filters.store_ids and filters.channel is None and sales_metrics.sales_days(lake, "invoice"):
+        notes.append(dmc.Alert(t("sales-store-cuts-invoices", lang), color="gray", variant="light", p="xs"))
     cube = sales_metrics.sales_cube(lake, filters)
+    kpis = sales_kpi_grid(PREFIX, sales_metrics.kpi_comparison(lake, filters, cube), sales_metrics.SALES_KPI_NAMES,
+                          coverage, lang)
+    trend = sales_metrics.loaded_trend(lake, filters, cube)
     heatmap = _only_pos(filters, "sales-no-time", lang, scheme,
                         lambda: sales_charts.hour_weekday_heatmap(sales_metrics.hour_weekday_heatmap(cube), scheme,
                                                                   lang))
     stores = _only_pos(filters, "sales-no-store", lang, scheme,
                        lambda: sales_charts.ranked_bars(sales_metrics.store_comparison(cube), scheme, lang,
                                                         label="store", key="store_id"))
-    return (sales_charts.channel_split(sales_metrics.channel_split(cube), scheme, lang), *heatmap, *stores)
+    return (notes, kpis, sales_charts.revenue_trend(trend, scheme, lang),
+            sales_charts.daily_measure(trend, "discount_depth", scheme, lang, kind="percent", color="#f59f00"),
+            sales_charts.daily_measure(trend, "refunds", scheme, lang, color="#fa5252", magnitude=True),
+            sales_charts.channel_split(sales_metrics.channel_split(cube), scheme, lang), *heatmap, *stores)
 
 
 def _products(selection: Selection) -> pl.DataFrame:
@@ -193,18 +184,6 @@ def update_top_lists(state: dict | None, scheme: str | None) -> tuple[go.Figure,
 
 def _payments(selection: Selection) -> pl.DataFrame:
     return sales_metrics.payment_mix(get_lake(), sales_metrics.sales_filters(selection))
-
-
-@callback(
-    Output(f"{PREFIX}-payment-mix", "figure"), Output(f"{PREFIX}-payment-mix-note", "children"),
-    FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
-)
-def update_payments(state: dict | None, scheme: str | None) -> tuple[go.Figure, str]:
-    lake, filters, lang = _context(state)
-    scheme = scheme or "light"
-    figure, note = _only_pos(filters, "sales-no-payments", lang, scheme,
-                             lambda: sales_charts.payment_mix(sales_metrics.payment_mix(lake, filters), scheme, lang))
-    return figure, note or (t("sales-payments-scaled", lang) if filters.cuts_orders else "")
 
 
 def _baskets(selection: Selection) -> pl.DataFrame:
@@ -233,18 +212,25 @@ def _cashier_table(frame: pl.DataFrame, lang: str) -> Any:
 
 @callback(
     Output(f"{PREFIX}-basket-sizes", "figure"), Output(f"{PREFIX}-cashiers", "children"),
-    Output(f"{PREFIX}-cashiers-note", "children"),
+    Output(f"{PREFIX}-cashiers-note", "children"), Output(f"{PREFIX}-payment-mix", "figure"),
+    Output(f"{PREFIX}-payment-mix-note", "children"),
     FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
 )
-def update_baskets_and_cashiers(state: dict | None, scheme: str | None) -> tuple:
-    selection, lang, scheme = FILTERS.selection(state), current_language(), scheme or "light"
-    baskets = sales_charts.basket_histogram(_baskets(selection), scheme, lang, BASKET_LARGEST)
-    if selection.channel == "invoice":
-        return baskets, dmc.Text(t("sales-no-cashier", lang), size="sm", c="dimmed"), t("sales-no-cashier", lang)
-    cashiers = _cashiers(selection)
-    table = (_cashier_table(cashiers, lang) if cashiers.height
+def update_orders(state: dict | None, scheme: str | None) -> tuple:
+    """Basket sizes, cashiers and the payment mix: the selection's orders, read once for the three."""
+    lake, filters, lang = _context(state)
+    scheme = scheme or "light"
+    breakdowns = sales_metrics.order_breakdowns(lake, filters, BASKET_LARGEST)
+    baskets = sales_charts.basket_histogram(breakdowns.baskets, scheme, lang, BASKET_LARGEST)
+    payments, note = _only_pos(filters, "sales-no-payments", lang, scheme,
+                               lambda: sales_charts.payment_mix(breakdowns.payments, scheme, lang))
+    note = note or (t("sales-payments-scaled", lang) if filters.cuts_orders else "")
+    if filters.channel == "invoice":
+        return (baskets, dmc.Text(t("sales-no-cashier", lang), size="sm", c="dimmed"), t("sales-no-cashier", lang),
+                payments, note)
+    table = (_cashier_table(breakdowns.cashiers, lang) if breakdowns.cashiers.height
              else dmc.Text(t("no-data", lang), size="sm", c="dimmed"))
-    return baskets, table, ""
+    return baskets, table, "", payments, note
 
 
 for _chart, _frame in {

@@ -37,12 +37,7 @@ def _orders_cte(selection: Selection) -> tuple[str, dict[str, Any]]:
     return orders_cte(sales_filters(selection))
 
 
-def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
-    """One row per identified customer of the selection: revenue, orders, last purchase in the period, first
-    purchase ever, whether new, and the partner's name and ref."""
-    ctes, params = _orders_cte(selection)
-    return lake.query(
-        f"""{ctes},
+_PER_CUSTOMER_SQL = """
     per_customer AS (
         SELECT customer_id, sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS orders,
                max(date) AS last_purchase
@@ -51,37 +46,65 @@ def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
     first_purchase AS (
         SELECT customer_id, min(date) AS first_purchase FROM sales_orders
         WHERE sold AND customer_id IN (SELECT customer_id FROM per_customer) GROUP BY customer_id
-    )
-    SELECT customer_id, coalesce(dim_partners.name, 'Customer ' || customer_id) AS customer, dim_partners.ref,
-           revenue, orders, last_purchase, first_purchase, coalesce(first_purchase >= $start, false) AS is_new
-    FROM per_customer LEFT JOIN first_purchase USING (customer_id)
-    LEFT JOIN dim_partners ON dim_partners.partner_id = per_customer.customer_id
-    ORDER BY revenue DESC, customer_id""",
-        {**params, "start": selection.start},
-    )
+    ),
+    customers AS (
+        SELECT customer_id, coalesce(dim_partners.name, 'Customer ' || customer_id) AS customer, dim_partners.ref,
+               revenue, orders, last_purchase, first_purchase, coalesce(first_purchase >= $start, false) AS is_new
+        FROM per_customer LEFT JOIN first_purchase USING (customer_id)
+        LEFT JOIN dim_partners ON dim_partners.partner_id = per_customer.customer_id
+    )"""
+_BY_DAY_SQL = """
+    by_day AS (
+        SELECT date, sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE customer_id IS NOT NULL), 0.0)
+               AS identified_revenue, count(DISTINCT customer_id) FILTER (WHERE sold) AS customers
+        FROM orders GROUP BY date
+    )"""
+_CUSTOMER_COLUMNS = ["customer_id", "customer", "ref", "revenue", "orders", "last_purchase", "first_purchase", "is_new"]
 
 
-def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
+def _sorted_customers(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(["revenue", "customer_id"], descending=[True, False])
+
+
+def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
+    """One row per identified customer of the selection: revenue, orders, last purchase in the period, first
+    purchase ever, whether new, and the partner's name and ref."""
+    ctes, params = _orders_cte(selection)
+    return _sorted_customers(lake.query(f"{ctes},{_PER_CUSTOMER_SQL}\n    SELECT * FROM customers",
+                                        {**params, "start": selection.start}))
+
+
+def _calendar(lake: Lake, selection: Selection, by_day: pl.DataFrame) -> pl.DataFrame:
     """Per business day of the period: revenue, identified revenue, walk-in revenue and the identified customers
     who ordered that day; zero on a loaded day without sales, null on a day not loaded (`loaded`), `partial` for a
     day in progress (today so far)."""
-    ctes, params = _orders_cte(selection)
-    frame = lake.query(
-        f"""{ctes}
-    SELECT date, sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE customer_id IS NOT NULL), 0.0)
-           AS identified_revenue, count(DISTINCT customer_id) FILTER (WHERE sold) AS customers
-    FROM orders GROUP BY date""",
-        params,
-    )
     calendar = pl.DataFrame({"date": pl.date_range(selection.start, selection.end, eager=True)})
     loaded, partial = sales_days(lake, selection.channel), sales_partial_days(lake, selection.channel)
     measures = ["revenue", "identified_revenue", "customers"]
-    frame = calendar.join(frame, on="date", how="left").with_columns(
+    frame = calendar.join(by_day, on="date", how="left").with_columns(
         loaded=pl.col("date").is_in(sorted(loaded)), partial=pl.col("date").is_in(sorted(partial)))
     return frame.with_columns(
         [pl.when(pl.col("loaded")).then(pl.col(name).fill_null(0)).alias(name) for name in measures]
     ).with_columns(walk_in_revenue=pl.col("revenue") - pl.col("identified_revenue"),
                    customers=pl.col("customers").cast(pl.Int64)).sort("date")
+
+
+def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
+    """`_calendar` of the selection."""
+    ctes, params = _orders_cte(selection)
+    return _calendar(lake, selection, lake.query(f"{ctes},{_BY_DAY_SQL}\n    SELECT * FROM by_day", params))
+
+
+def _customers_and_days(lake: Lake, selection: Selection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`customers` and `daily` from one query (the selected orders are read once for both)."""
+    ctes, params = _orders_cte(selection)
+    frame = lake.query(
+        f"""{ctes},{_PER_CUSTOMER_SQL},{_BY_DAY_SQL}
+    SELECT 'customer' AS part, * FROM customers UNION ALL BY NAME SELECT 'day' AS part, * FROM by_day""",
+        {**params, "start": selection.start})
+    per_customer = frame.filter(pl.col("part") == "customer").select(_CUSTOMER_COLUMNS)
+    by_day = frame.filter(pl.col("part") == "day").select("date", "revenue", "identified_revenue", "customers")
+    return _sorted_customers(per_customer), _calendar(lake, selection, by_day)
 
 
 @dataclass(frozen=True)
@@ -170,6 +193,6 @@ class CustomersPage:
 
 def customers_page(lake: Lake, selection: Selection) -> CustomersPage:
     """The Customers page's queries for `selection`."""
-    per_customer, by_day = customers(lake, selection), daily(lake, selection)
+    per_customer, by_day = _customers_and_days(lake, selection)
     return CustomersPage(summary(per_customer, by_day), by_day, top_customers(per_customer),
                          order_frequency(per_customer))

@@ -11,8 +11,10 @@ Spaces are plain spaces (CLDR's no-break spaces are replaced), so text reads and
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
-from babel.numbers import format_compact_decimal, format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, format_compact_decimal, parse_pattern
 
 from services.i18n import DEFAULT_LANGUAGE, language
 
@@ -33,8 +35,18 @@ def format_number(value: float, places: int = 0, lang: str = DEFAULT_LANGUAGE) -
     rounded = _round_half_up(value, places)
     if rounded == 0:
         rounded = abs(rounded)  # never "-0"
-    pattern = "#,##0" + ("." + "0" * places if places else "")
-    return _plain(format_decimal(rounded, format=pattern, locale=language(lang)))
+    return _plain(_pattern(places).apply(rounded, _locale(language(lang))))
+
+
+@cache
+def _pattern(places: int) -> NumberPattern:
+    """Babel's grouped pattern with `places` decimals, parsed once (a chart formats thousands of hover values)."""
+    return parse_pattern("#,##0" + ("." + "0" * places if places else ""))
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 def format_rupiah(value: float | None, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -30,18 +30,21 @@ NO_KEY = "none"  # the bar of products without a brand/category: not a filter va
 
 
 @cache
-def _register_templates() -> None:
+def _template(color_scheme: str) -> dict[str, Any]:
+    """Mantine's figure template for `color_scheme` ('light' | 'dark'), as plain data (built once per process)."""
     dmc.add_figure_templates()
+    name = "mantine_dark" if color_scheme == "dark" else "mantine_light"
+    return go.Figure(layout={"template": name}).layout.template.to_plotly_json()
 
 
 def themed_figure(color_scheme: str, lang: str) -> go.Figure:
-    """An empty figure with the app's template for `color_scheme` ('light' | 'dark')."""
-    _register_templates()
-    template = "mantine_dark" if color_scheme == "dark" else "mantine_light"
-    figure = go.Figure()
-    figure.update_layout(template=template, margin=_MARGIN, showlegend=False, separators=_SEPARATORS[language(lang)],
-                         hoverlabel={"namelength": -1})
-    return figure
+    """An empty figure with the app's template for `color_scheme` ('light' | 'dark').
+
+    Built without plotly's per-property validation: validating the template and every later update took ≈10 ms a
+    figure, most of a chart callback's time; what the charts set is fixed by this module and its tests."""
+    layout = {"template": _template("dark" if color_scheme == "dark" else "light"), "margin": _MARGIN,
+              "showlegend": False, "separators": _SEPARATORS[language(lang)], "hoverlabel": {"namelength": -1}}
+    return go.Figure(layout=layout, _validate=False)
 
 
 def message_figure(color_scheme: str, lang: str, text: str | None = None) -> go.Figure:

@@ -12,7 +12,7 @@ rounding is left to `services.formatting`.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from services.lake_sql import (BASKET_UNITS, CASHIER_COLUMNS, CASHIER_SUMS, CELL
                                ORDER_SUMS_SQL, cube_sql, product_lines_sql, resummed)
 from services.filters import Selection, category_labels, category_tree_cte
 from services.periods import (COMPARISONS, LAST_YEAR, PREVIOUS, Change, Coverage, Window, comparison_window, coverage,
-                              loaded_in_all)
+                              days_between, loaded_in_all)
 
 # From this range on, a product filter reads the base's product-clustered lines (a category's lines over the whole
 # lake) rather than the date-ordered ones (every line of the range's days).
@@ -193,8 +193,9 @@ class Kpi:
         return self.vs_previous.change_pct
 
 
-def sales_cube(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
-    """The selected lines summed per business day × channel × local weekday × local hour × store (the order grain).
+def sales_cube(lake: Lake, filters: SalesFilters, grain: Mapping[str, str] = CUBE_GRAIN) -> pl.DataFrame:
+    """The selected lines summed per business day × channel × local weekday × local hour × store (the order grain),
+    or per cell of a coarser `grain` (output column → `sales_cells` column, e.g. the day alone).
 
     Every order falls in exactly one cell (one day, one channel, one time, one store), so distinct-order counts add
     up across cells, and KPIs, the daily trend, the heatmap and the store comparison are all sums over this one
@@ -205,14 +206,15 @@ def sales_cube(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     """
     if filters.cuts_orders:
         ctes, params = _filtered_lines(filters)
-        cells = cube_sql("lines", CUBE_GRAIN)
+        cells = cube_sql("lines", {name: CUBE_GRAIN[name] for name in grain})
         ctes += ","
     else:
         params: dict[str, Any] = {}
         where = "\n        AND ".join(_order_conditions(filters, params))
-        cells = (f"SELECT date, channel, weekday, hour, store_id, {CELL_SUMS} FROM sales_cells WHERE {where} "
-                 "GROUP BY ALL")
+        cells = f"SELECT {', '.join(grain)}, {CELL_SUMS} FROM sales_cells WHERE {where} GROUP BY ALL"
         ctes = "WITH"
+    if "store_id" not in grain:
+        return lake.query(f"{ctes}\n    cells AS ({cells})\n    SELECT * FROM cells", params)
     return lake.query(
         f"""{ctes}
     cells AS ({cells})
@@ -259,17 +261,6 @@ def _compared(name: str, current: float | None, earlier: float | None) -> tuple[
     return change, good
 
 
-def _window_kpis(lake: Lake, filters: SalesFilters, window: Window,
-                 current: dict[str, float | None]) -> tuple[dict[str, float | None], dict[str, float | None]]:
-    """The KPIs of the matched days of the period and of the comparison period."""
-    if not window.available:
-        return current, dict.fromkeys(current)
-    if window.restricted:
-        current = _period_kpis(lake, filters.over(filters.start, filters.end, window.current_days))
-    earlier = _period_kpis(lake, filters.over(window.start, window.end, window.compare_days))
-    return current, earlier
-
-
 def _period_kpis(lake: Lake, filters: SalesFilters) -> dict[str, float | None]:
     """The KPIs of a selection: the sales cube's measures over the whole selection, without its cells."""
     if filters.cuts_orders:
@@ -281,19 +272,53 @@ def _period_kpis(lake: Lake, filters: SalesFilters) -> dict[str, float | None]:
     return kpi_values(lake.query(sql, params).row(0, named=True))
 
 
+def _days_kpis(daily: pl.DataFrame, start: date, end: date, days: Collection[date] | None) -> dict[str, float | None]:
+    """The KPIs of the days start..end (only `days` when given) of a per-day cube."""
+    rows = daily.filter(pl.col("date").is_between(start, end))
+    if days is not None:
+        rows = rows.filter(pl.col("date").is_in(list(days)))
+    return _cube_kpis(rows)
+
+
+def _comparison_daily(lake: Lake, filters: SalesFilters, windows: Collection[Window],
+                      current_known: bool) -> pl.DataFrame:
+    """One query for every comparison: the cube per business day over the days the windows compare (and the
+    period's matched days when the period's own values are not known per day yet)."""
+    days: set[date] = set()
+    for window in windows:
+        if not window.available:
+            continue
+        days.update(window.compare_days if window.compare_days is not None
+                    else days_between(window.start, window.end))
+        if window.restricted and not current_known:
+            days.update(window.current_days or ())
+    if not days:
+        return pl.DataFrame(schema={"date": pl.Date, **dict.fromkeys(_SUMMED, pl.Float64)})
+    return sales_cube(lake, filters.over(min(days), max(days), tuple(sorted(days))), {"date": "date"})
+
+
 def kpi_comparison(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> dict[str, Kpi]:
     """Every sales KPI for the period, against the previous period of equal length and the same dates last year,
-    each compared over the days loaded in both periods only."""
+    each compared over the days loaded in both periods only.
+
+    `cube`: the period's sales cube when the caller has it (its cells give the period's values). The comparison
+    periods are read in one query at day grain, whatever they are."""
     values = _period_kpis(lake, filters) if cube is None else _cube_kpis(cube)
     loaded = sales_days(lake, filters.channel)
+    windows = [comparison_window(kind, filters.start, filters.end, loaded) for kind in COMPARISONS]
+    daily = _comparison_daily(lake, filters, windows, cube is not None)
     changes: dict[str, dict[str, Change]] = {name: {} for name in SALES_KPI_NAMES}
-    for kind in COMPARISONS:
-        window = comparison_window(kind, filters.start, filters.end, loaded)
-        current, earlier = _window_kpis(lake, filters, window, values)
+    for window in windows:
+        current, earlier = values, dict.fromkeys(values)
+        if window.available:
+            if window.restricted:
+                current = _days_kpis(daily if cube is None else cube, filters.start, filters.end,
+                                     window.current_days)
+            earlier = _days_kpis(daily, window.start, window.end, window.compare_days)
         for name in SALES_KPI_NAMES:
             change, good = _compared(name, current[name], earlier[name])
-            changes[name][kind] = Change(kind, current[name], earlier[name], change, window.matched, window.total,
-                                         good)
+            changes[name][window.kind] = Change(window.kind, current[name], earlier[name], change, window.matched,
+                                                window.total, good)
     return {name: Kpi(name, values[name], changes[name][PREVIOUS], changes[name][LAST_YEAR])
             for name in SALES_KPI_NAMES}
 
@@ -398,17 +423,94 @@ def channel_split(cube: pl.DataFrame) -> pl.DataFrame:
     return channels.with_columns(aov=aov).sort("revenue", descending=True)
 
 
-def _payment_frame(lake: Lake, sql: str, params: dict[str, Any]) -> pl.DataFrame:
-    return lake.query(
-        f"""{sql},
-    by_method AS (
-        SELECT payment_method_id, sum(amount) AS amount FROM payments GROUP BY payment_method_id
-    )
-    SELECT payment_method_id, coalesce(dim_payment_methods.name, 'Method ' || payment_method_id) AS method, amount
-    FROM by_method LEFT JOIN dim_payment_methods USING (payment_method_id)
-    ORDER BY amount DESC""",
-        params,
-    )
+def orders_cte(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
+    """`WITH … orders AS (…)`: one row per selected order with its selected lines' sums (lake_sql.ORDER_SUMS_SQL):
+    the `sales_orders` serving table when every filter is order-level, the selected lines summed otherwise."""
+    if not filters.cuts_orders:
+        ctes, params = _filtered_lines(filters, "sales_orders")
+        return f"{ctes},\n    orders AS (SELECT * FROM lines)", params
+    ctes, params = _filtered_lines(filters)
+    return f"{ctes},\n    orders AS MATERIALIZED ({ORDER_SUMS_SQL.format(lines='lines', more_keys='')})", params
+
+
+# Each order breakdown's final SELECT over a relation of its rows: baskets (units, orders), cashiers (cashier_id and
+# CASHIER_COLUMNS), payments (payment_method_id, amount).
+_BREAKDOWN_SQL = {
+    "baskets": "SELECT least(units, $largest) AS units, CAST(sum(orders) AS BIGINT) AS orders FROM {rows} "
+               "WHERE units > 0 GROUP BY ALL",
+    "cashiers": "SELECT by_cashier.*, dim_cashiers.name AS cashier FROM {rows} AS by_cashier "
+                "LEFT JOIN dim_cashiers USING (cashier_id)",
+    "payments": "SELECT payment_method_id, coalesce(dim_payment_methods.name, 'Method ' || payment_method_id) AS "
+                "method, amount FROM (SELECT payment_method_id, sum(amount) AS amount FROM {rows} "
+                "GROUP BY payment_method_id) AS by_method LEFT JOIN dim_payment_methods USING (payment_method_id)",
+}
+# The rows of each breakdown from the selected orders (`orders`: ORDER_SUMS_SQL's columns). Cashiers and payments are
+# POS only; an order's payments are scaled by its selected lines' share of its revenue.
+_FROM_ORDERS = {
+    "baskets": f"(SELECT {BASKET_UNITS} AS units, count(*) AS orders FROM orders WHERE sold GROUP BY ALL)",
+    "cashiers": f"(SELECT cashier_id, {CASHIER_SUMS} FROM orders WHERE channel = 'pos' GROUP BY cashier_id)",
+    "payments": "(SELECT payment_method_id, amount * orders.revenue / order_revenue AS amount FROM order_payments "
+                "JOIN orders USING (order_id) WHERE orders.channel = 'pos' AND order_revenue <> 0)",
+}
+_BREAKDOWN_ORDER = {"baskets": ("units", False), "cashiers": ("revenue", True), "payments": ("amount", True)}
+
+
+@dataclass(frozen=True)
+class OrderBreakdowns:
+    """The selection's orders by basket size, by cashier and by payment method (`basket_sizes`,
+    `cashier_performance`, `payment_mix`)."""
+
+    baskets: pl.DataFrame
+    cashiers: pl.DataFrame
+    payments: pl.DataFrame
+
+
+def _finished(part: str, frame: pl.DataFrame) -> pl.DataFrame:
+    column, descending = _BREAKDOWN_ORDER[part]
+    frame = frame.sort(column, descending=descending, nulls_last=True)
+    if part != "cashiers":
+        return frame
+    per_order = pl.when(pl.col("orders") > 0)
+    return frame.with_columns(aov=per_order.then(pl.col("revenue") / pl.col("orders")),
+                              basket_size=per_order.then(pl.col("sold_units") / pl.col("orders")))
+
+
+def order_breakdowns(lake: Lake, filters: SalesFilters, largest: int = 10) -> OrderBreakdowns:
+    """Baskets, cashiers and payments of the selection. Under a category or brand filter the selected lines are
+    summed per order once, in one query, for all three; otherwise each reads its own serving table."""
+    if not filters.cuts_orders:
+        return OrderBreakdowns(*(_order_level_breakdown(lake, filters, part, largest) for part in _BREAKDOWN_SQL))
+    ctes, params = orders_cte(filters)
+    parts = [f"{part} AS ({sql.format(rows=_FROM_ORDERS[part])})" for part, sql in _BREAKDOWN_SQL.items()]
+    union = "\n    UNION ALL BY NAME ".join(f"SELECT '{part}' AS part, * FROM {part}" for part in _BREAKDOWN_SQL)
+    frame = lake.query(f"{ctes},\n    " + ",\n    ".join(parts) + f"\n    {union}", {**params, "largest": largest})
+    columns = {"baskets": ["units", "orders"], "cashiers": ["cashier_id", *CASHIER_COLUMNS, "cashier"],
+               "payments": ["payment_method_id", "method", "amount"]}
+    return OrderBreakdowns(*(_finished(part, frame.filter(pl.col("part") == part).select(columns[part]))
+                             for part in _BREAKDOWN_SQL))
+
+
+def _order_level_breakdown(lake: Lake, filters: SalesFilters, part: str, largest: int) -> pl.DataFrame:
+    """One breakdown from its serving table (`sales_baskets`, `sales_cashiers`, `payments_daily`) when every filter
+    is order-level."""
+    if part == "baskets":
+        ctes, params = _filtered_lines(filters, "sales_baskets")
+        rows = "(SELECT units, orders FROM lines)"
+    elif part == "cashiers":
+        ctes, params = _filtered_lines(replace(filters, channel="pos"), "sales_cashiers")
+        rows = f"(SELECT cashier_id, {resummed(CASHIER_COLUMNS)} FROM lines GROUP BY cashier_id)"
+    else:  # invoices have no POS payment
+        ctes, params = _filtered_lines(replace(filters, channel=None), "payments_daily")
+        rows = "(SELECT * FROM lines WHERE false)" if filters.channel == "invoice" else "lines"
+    if part == "baskets":
+        params["largest"] = largest
+    return _finished(part, lake.query(f"{ctes}\n    {_BREAKDOWN_SQL[part].format(rows=rows)}", params))
+
+
+def _breakdown(lake: Lake, filters: SalesFilters, part: str, largest: int = 10) -> pl.DataFrame:
+    if filters.cuts_orders:
+        return getattr(order_breakdowns(lake, filters, largest), part)
+    return _order_level_breakdown(lake, filters, part, largest)
 
 
 def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
@@ -419,56 +521,12 @@ def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     lines' share of the order's revenue (an order paid half cash, half QRIS whose selected products are 40 % of its
     total adds 20 % of its total to each), so the mix follows the products. Invoices have no POS payment.
     """
-    if filters.channel == "invoice":
-        return pl.DataFrame(schema={"payment_method_id": pl.Int64, "method": pl.String, "amount": pl.Float64})
-    params: dict[str, Any] = {"start": filters.start, "end": filters.end}
-    conditions = ["date BETWEEN $start AND $end"]
-    if filters.only_days is not None:
-        params["only_days"] = list(filters.only_days)
-        conditions.append("list_contains($only_days, date)")
-    if filters.store_ids:
-        params["store_ids"] = list(filters.store_ids)
-        conditions.append("list_contains($store_ids, store_id)")
-    where = " AND ".join(conditions)
-    if not filters.cuts_orders:
-        return _payment_frame(lake, f"""WITH payments AS (
-        SELECT payment_method_id, amount FROM payments_daily WHERE {where}
-    )""", params)
-    ctes, line_params = _filtered_lines(replace(filters, channel="pos"))
-    return _payment_frame(lake, f"""{ctes},
-    selected AS (SELECT order_id, sum(revenue) AS revenue FROM lines GROUP BY order_id),
-    payments AS (
-        SELECT payment_method_id, amount * selected.revenue / order_revenue AS amount
-        FROM order_payments JOIN selected USING (order_id)
-        WHERE {where} AND order_revenue <> 0
-    )""", {**params, **line_params})
-
-
-def orders_cte(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
-    """`WITH … orders AS (…)`: one row per selected order with its selected lines' sums (lake_sql.ORDER_SUMS_SQL):
-    the `sales_orders` serving table when every filter is order-level, the selected lines summed otherwise."""
-    if not filters.cuts_orders:
-        ctes, params = _filtered_lines(filters, "sales_orders")
-        return f"{ctes},\n    orders AS (SELECT * FROM lines)", params
-    ctes, params = _filtered_lines(filters)
-    return f"{ctes},\n    orders AS ({ORDER_SUMS_SQL.format(lines='lines', more_keys='')})", params
+    return _breakdown(lake, filters, "payments")
 
 
 def basket_sizes(lake: Lake, filters: SalesFilters, largest: int = 10) -> pl.DataFrame:
     """Orders by units sold in the order (the selected non-refund lines): 1, 2, … and `largest`+ together."""
-    if filters.cuts_orders:
-        ctes, params = orders_cte(filters)
-        baskets = f"SELECT {BASKET_UNITS} AS units, count(*) AS orders FROM orders WHERE sold GROUP BY ALL"
-    else:
-        ctes, params = _filtered_lines(filters, "sales_baskets")
-        baskets = "SELECT units, orders FROM lines"
-    return lake.query(
-        f"""{ctes},
-    baskets AS ({baskets})
-    SELECT least(units, $largest) AS units, CAST(sum(orders) AS BIGINT) AS orders FROM baskets WHERE units > 0
-    GROUP BY ALL ORDER BY units""",
-        {**params, "largest": largest},
-    )
+    return _breakdown(lake, filters, "baskets", largest)
 
 
 def cashier_performance(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
@@ -476,24 +534,7 @@ def cashier_performance(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
 
     Lines without a cashier (POS without employee login) are one row with a null id.
     """
-    pos = replace(filters, channel="pos")
-    if filters.cuts_orders:
-        ctes, params = orders_cte(pos)
-        by_cashier = f"SELECT cashier_id, {CASHIER_SUMS} FROM orders GROUP BY cashier_id"
-    else:
-        ctes, params = _filtered_lines(pos, "sales_cashiers")
-        by_cashier = f"SELECT cashier_id, {resummed(CASHIER_COLUMNS)} FROM lines GROUP BY cashier_id"
-    frame = lake.query(
-        f"""{ctes},
-    by_cashier AS ({by_cashier})
-    SELECT by_cashier.*, dim_cashiers.name AS cashier
-    FROM by_cashier LEFT JOIN dim_cashiers USING (cashier_id)
-    ORDER BY revenue DESC""",
-        params,
-    )
-    per_order = pl.when(pl.col("orders") > 0)
-    return frame.with_columns(aov=per_order.then(pl.col("revenue") / pl.col("orders")),
-                              basket_size=per_order.then(pl.col("sold_units") / pl.col("orders")))
+    return _breakdown(lake, filters, "cashiers")
 
 
 def default_period(lake: Lake, today: date, days: int = 30) -> SalesFilters:

@@ -34,7 +34,6 @@ def test_inventory_and_customers_answer_on_an_empty_lake(empty_lake_env: Path) -
         assert kpi_values(kpis) == ["None"] * 8  # every card "—", sell-through too (nothing received)
         assert all(not figure.data for figure in inventory.update_charts(state, "light"))
         assert len(inventory.update_tables(state)) == len(inventory.TABLES)
-        _coverage, cards = customers.update_summary(state)
+        _coverage, cards, *figures, _table = customers.update_page(state, "dark")
         assert kpi_values(cards) == ["None"] * 8
-        assert all(not figure.data for figure in customers.update_charts(state, "dark"))
-        customers.update_table(state)
+        assert len(figures) == len(customers.CHARTS) and all(not figure.data for figure in figures)

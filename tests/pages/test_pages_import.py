@@ -36,4 +36,4 @@ def test_layouts_render_on_an_empty_lake(empty_lake_env: Path) -> None:
     assert "home-freshness-table" in str(home.layout(period="nonsense", store="x"))
     coverage, _cards = home.update_kpis({})
     assert "No data loaded" in str(coverage) or "Tidak ada data" in str(coverage)
-    assert sales.update_daily({}, "dark") is not None and sales.update_baskets_and_cashiers({}, None) is not None
+    assert sales.update_period({}, "dark") is not None and sales.update_orders({}, None) is not None

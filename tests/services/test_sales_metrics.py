@@ -99,6 +99,32 @@ def test_filters_select_the_matching_lines(lake: Lake, sales_lines: pl.DataFrame
         assert kpis[name].value == pytest.approx(expected[name], rel=1e-12), name
 
 
+def test_a_category_filter_compares_and_breaks_down_its_own_lines(lake: Lake, sales_lines: pl.DataFrame) -> None:
+    """Under a product-level filter the comparisons (one query for both) and the order breakdowns (one query for
+    all three) are the selected lines' figures, computed again here in polars."""
+    filters = SalesFilters(PERIOD.start, PERIOD.end, category_ids=(100,))
+    chosen = sales_lines.filter(pl.col("category_id").is_between(101, 104))
+    kpis = sales_metrics.kpi_comparison(lake, filters)
+    before = expected_kpis(chosen, filters.previous())
+    for name in ("revenue", "orders", "units", "refunds", "basket_size"):
+        assert kpis[name].previous == pytest.approx(before[name], rel=1e-12), name
+    assert kpis["orders"].vs_last_year.value is None  # the small lake has no last year
+    period = chosen.filter(pl.col("date").is_between(filters.start, filters.end))
+    per_order = period.group_by("order_id").agg(
+        pl.col("quantity").filter(~pl.col("is_refund")).sum().round().cast(pl.Int64).clip(upper_bound=5).alias("units"),
+        (~pl.col("is_refund")).any().alias("sold"), pl.col("cashier_id").first(), pl.col("revenue").sum())
+    sold = per_order.filter(pl.col("sold") & (pl.col("units") > 0))
+    baskets = sales_metrics.basket_sizes(lake, filters, largest=5)
+    assert baskets.rows() == sold.group_by("units").len().sort("units").rows()
+    cashiers = sales_metrics.cashier_performance(lake, filters)
+    expected = per_order.group_by("cashier_id").agg(pl.col("revenue").sum(), pl.col("sold").sum().alias("orders"))
+    got = cashiers.select("cashier_id", "revenue", "orders").sort("cashier_id", nulls_last=True)
+    expected = expected.sort("cashier_id", nulls_last=True)
+    assert got["cashier_id"].to_list() == expected["cashier_id"].to_list()
+    assert got["orders"].to_list() == expected["orders"].to_list()
+    assert got["revenue"].to_list() == pytest.approx(expected["revenue"].to_list(), rel=1e-12)
+
+
 def test_breakdowns_add_up_to_the_revenue_kpi(lake: Lake) -> None:
     revenue = sales_metrics.kpi_comparison(lake, PERIOD)["revenue"].value
     page = sales_metrics.sales_page(lake, PERIOD)
