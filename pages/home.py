@@ -67,23 +67,25 @@ def layout(**query: str) -> dmc.Stack:
     )
 
 
-@callback(Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-kpis", "children"), FILTERS.input)
-def update_kpis(state: dict | None) -> tuple:
-    lang, lake = current_language(), get_lake()
-    selection = FILTERS.selection(state)
-    filters = sales_metrics.sales_filters(selection)
-    coverage = sales_metrics.sales_coverage(lake, filters, page_today())
-    kpis = sales_metrics.kpi_comparison(lake, filters)
-    return coverage_note(coverage, lang), sales_kpi_grid(PREFIX, kpis, sales_metrics.KPI_NAMES, coverage, lang)
-
-
 def _trend(selection: Selection) -> pl.DataFrame:
     return sales_metrics.loaded_trend(get_lake(), sales_metrics.sales_filters(selection))
 
 
-@callback(Output(f"{PREFIX}-revenue-trend", "figure"), FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"))
-def update_trend(state: dict | None, scheme: str | None) -> dict:
-    return sales_charts.revenue_trend(_trend(FILTERS.selection(state)), scheme or "light", current_language())
+@callback(
+    Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-kpis", "children"),
+    Output(f"{PREFIX}-revenue-trend", "figure"),
+    FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
+)
+def update_sales(state: dict | None, scheme: str | None) -> tuple:
+    """The headline KPIs and the revenue trend, both sums of one daily sales cube."""
+    lang, lake = current_language(), get_lake()
+    filters = sales_metrics.sales_filters(FILTERS.selection(state))
+    coverage = sales_metrics.sales_coverage(lake, filters, page_today())
+    cube = sales_metrics.sales_cube(lake, filters, sales_metrics.TREND_GRAIN)
+    kpis = sales_metrics.kpi_comparison(lake, filters, cube)
+    trend = sales_metrics.loaded_trend(lake, filters, cube)
+    return (coverage_note(coverage, lang), sales_kpi_grid(PREFIX, kpis, sales_metrics.KPI_NAMES, coverage, lang),
+            sales_charts.revenue_trend(trend, scheme or "light", current_language()))
 
 
 FILTERS.export(f"{PREFIX}-revenue-trend", _trend)

@@ -38,6 +38,7 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     "basket_size": True, "discount_depth": None,
 }
 CHANNEL_FACTS = {"pos": "fact_sales", "invoice": "fact_invoice_sales"}
+TREND_GRAIN = {"date": "date", "channel": "channel"}  # the coarsest cube a daily trend (per channel) is summed from
 
 
 @dataclass(frozen=True)
@@ -347,8 +348,9 @@ def daily_trend(cube: pl.DataFrame, filters: SalesFilters, loaded: Collection[da
 
 
 def loaded_trend(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> pl.DataFrame:
-    """`daily_trend` as the pages show it: days not loaded as gaps, days in progress marked."""
-    cube = sales_cube(lake, filters) if cube is None else cube
+    """`daily_trend` as the pages show it: days not loaded as gaps, days in progress marked. `cube`: the sales
+    cube at TREND_GRAIN or finer, when the caller has it."""
+    cube = sales_cube(lake, filters, TREND_GRAIN) if cube is None else cube
     return daily_trend(cube, filters, sales_days(lake, filters.channel), sales_partial_days(lake, filters.channel))
 
 

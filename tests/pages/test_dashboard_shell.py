@@ -85,7 +85,7 @@ def test_a_chart_exports_its_data_as_csv_and_excel(client: FlaskClient, small_la
 def test_a_future_period_says_so_instead_of_zeros(client: FlaskClient) -> None:
     from pages import home
 
-    coverage, cards = home.update_kpis({"from": "2099-01-01", "to": "2099-01-07"})
+    coverage, cards, _trend = home.update_sales({"from": "2099-01-01", "to": "2099-01-07"}, "light")
     assert "This period has not happened yet" in str(coverage) or "Periode ini belum terjadi" in str(coverage)
     text = str(cards)
     assert "Rp 0" not in text and "home-kpi-revenue-change" not in text and "'—'" in text

@@ -34,6 +34,6 @@ def test_layouts_render_on_an_empty_lake(empty_lake_env: Path) -> None:
 
     assert "sales-date-range" in str(sales.layout())
     assert "home-freshness-table" in str(home.layout(period="nonsense", store="x"))
-    coverage, _cards = home.update_kpis({})
+    coverage, _cards, _trend = home.update_sales({}, None)
     assert "No data loaded" in str(coverage) or "Tidak ada data" in str(coverage)
     assert sales.update_period({}, "dark") is not None and sales.update_orders({}, None) is not None
