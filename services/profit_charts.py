@@ -75,6 +75,7 @@ def cost_source_split(sources: pl.DataFrame, color_scheme: str, lang: str) -> go
         hole=0.55, sort=False, marker_colors=[SOURCE_COLORS[name] for name in names], textinfo="label+percent",
         customdata=[[format_rupiah(revenue, lang), t("profit-lines-count", lang, count=format_number(lines, lang=lang))]
                     for revenue, lines in zip(sources["revenue_excl_tax"], sources["lines"])],
-        hovertemplate="%{label}<br>%{customdata[0]}<br>%{customdata[1]}<br>%{percent}<extra></extra>",
+        # a pie slice gathers its points: its customdata is a list of their rows
+        hovertemplate="%{label}<br>%{customdata[0][0]}<br>%{customdata[0][1]}<br>%{percent}<extra></extra>",
     ))
     return figure

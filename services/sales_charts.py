@@ -231,7 +231,8 @@ def channel_split(channels: pl.DataFrame, color_scheme: str, lang: str) -> go.Fi
         sort=False, marker_colors=[CHANNEL_COLORS.get(name) for name in names], textinfo="label+percent",
         customdata=[[format_rupiah(revenue, lang), t("orders-count", lang, count=format_number(orders, lang=lang))]
                     for revenue, orders in zip(channels["revenue"], channels["orders"])],
-        hovertemplate="%{label}<br>%{customdata[0]}<br>%{customdata[1]}<br>%{percent}<extra></extra>",
+        # a pie slice gathers its points: its customdata is a list of their rows
+        hovertemplate="%{label}<br>%{customdata[0][0]}<br>%{customdata[0][1]}<br>%{percent}<extra></extra>",
     ))
     return figure
 
