@@ -60,8 +60,10 @@ add_messages({
     "profit-products-note": {"en": "Largest gross profit first", "id": "Laba kotor terbesar lebih dulu"},
     "profit-uncosted": {"en": "Lines without cost", "id": "Baris tanpa harga pokok"},
     "profit-uncosted-note": {
-        "en": "No earlier purchase and no standard price: left out of profit and margin",
-        "id": "Tanpa pembelian sebelumnya dan tanpa harga standar: tidak dihitung dalam laba dan margin"},
+        "en": "No earlier purchase and no standard price: left out of profit and margin. Per product here; the "
+              "export lists every line.",
+        "id": "Tanpa pembelian sebelumnya dan tanpa harga standar: tidak dihitung dalam laba dan margin. Di sini per "
+              "produk; ekspor memuat setiap baris."},
     "profit-none": {"en": "None", "id": "Tidak ada"},
     "profit-more-rows": {"en": "First {shown} of {count}: export for all.",
                          "id": "{shown} pertama dari {count}: ekspor untuk semuanya."},
@@ -209,4 +211,7 @@ def _export(name: str) -> Callable[[Selection], pl.DataFrame]:
 FILTERS.export(f"{PREFIX}-trend", lambda selection: profit_metrics.daily_profit(get_lake(), selection))
 FILTERS.export(f"{PREFIX}-sources", lambda selection: profit_metrics.cost_sources(get_lake(), selection))
 for _name in TABLES:
-    FILTERS.export(f"{PREFIX}-{_name}", _export(_name))
+    if _name != "uncosted":
+        FILTERS.export(f"{PREFIX}-{_name}", _export(_name))
+# the table sums the lines without cost per product; its export is the lines themselves
+FILTERS.export(f"{PREFIX}-uncosted", lambda selection: profit_metrics.uncosted_lines(get_lake(), selection))

@@ -226,6 +226,19 @@ def uncosted_products(lake: Lake, selection: Selection) -> pl.DataFrame:
         ["revenue_excl_tax", "product_id"], descending=[True, False], nulls_last=True)
 
 
+def uncosted_lines(lake: Lake, selection: Selection) -> pl.DataFrame:
+    """Every line without a cost: its day, channel, order and line ids, product, quantity and revenue excl. tax, by
+    day and order (what `uncosted_products` sums per product; the export of the page's list)."""
+    params: dict[str, Any] = {}
+    columns = "date, channel, order_id, line_id, product_id, quantity, revenue_excl_tax, cost_source"
+    frame = lake.query(f"""{_rows(selection, params, columns, lines=True)}
+    SELECT date, channel, order_id, line_id, product_id, dim_products.name, dim_products.default_code, quantity,
+           revenue_excl_tax
+    FROM rows LEFT JOIN dim_products USING (product_id) WHERE cost_source = 'missing'""", params)
+    return _label(frame).select("date", "channel", "order_id", "line_id", "product_id", "product", "default_code",
+                                "quantity", "revenue_excl_tax").sort("date", "channel", "order_id", "line_id")
+
+
 @dataclass(frozen=True)
 class ProfitPage:
     """Everything the Profit page shows for one selection."""

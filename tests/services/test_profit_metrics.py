@@ -168,6 +168,10 @@ def test_cost_sources_and_lines_without_cost(profit_lake: Lake, lines: pl.DataFr
     assert uncosted["revenue_excl_tax"].to_list() == pytest.approx(missing["revenue_excl_tax"].to_list())
     assert uncosted["lines"].to_list() == missing["lines"].to_list()
     assert uncosted["product"][0].startswith("[SKU")
+    every = profit_metrics.uncosted_lines(profit_lake, selection)
+    expected = chosen.filter(pl.col("cost_source") == "missing").sort("date", "channel", "order_id", "line_id")
+    assert every.select("order_id", "line_id").rows() == expected.select("order_id", "line_id").rows()
+    assert every["revenue_excl_tax"].sum() == pytest.approx(uncosted["revenue_excl_tax"].sum())
 
 
 def test_the_loss_alert_uses_the_product_definition(profit_lake: Lake, lines: pl.DataFrame) -> None:
