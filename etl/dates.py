@@ -52,7 +52,13 @@ def future_days(days: list[date], today: date) -> list[date]:
 
 
 class DayRangeError(ValueError):
-    """A day range an operator asked for and the ETL refuses; the message is one line saying why."""
+    """A day range an operator asked for and the ETL refuses; the message is one line saying why. `reason`
+    (`end-before-start` | `too-many-days` | `future-day`) and `values` (days as dates, counts as ints) say the same
+    for a form that words it in another language."""
+
+    def __init__(self, message: str, reason: str, **values: object) -> None:
+        super().__init__(message)
+        self.reason, self.values = reason, values
 
 
 def checked_days(start: date, end: date, tz: ZoneInfo, *, allow_future: bool = False, max_days: int | None = None,
@@ -65,13 +71,16 @@ def checked_days(start: date, end: date, tz: ZoneInfo, *, allow_future: bool = F
     """
     start_label, end_label = labels
     if end < start:
-        raise DayRangeError(f"{end_label} {end} is before {start_label} {start}")
+        raise DayRangeError(f"{end_label} {end} is before {start_label} {start}", "end-before-start", start=start,
+                            end=end)
     days = day_range(start, end)
     if max_days is not None and len(days) > max_days:
-        raise DayRangeError(f"{start} to {end} is {len(days)} days: at most {max_days} days at a time")
+        raise DayRangeError(f"{start} to {end} is {len(days)} days: at most {max_days} days at a time",
+                            "too-many-days", start=start, end=end, days=len(days), max_days=max_days)
     today = business_today(tz, now)
     future = future_days(days, today)
     if future and not allow_future:
         raise DayRangeError(f"{future[0]} is after the current business day {today} ({tz.key}): "
-                            "daily facts of future days do not exist yet")
+                            "daily facts of future days do not exist yet", "future-day", day=future[0], today=today,
+                            timezone=tz.key)
     return days

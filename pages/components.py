@@ -36,6 +36,9 @@ How a page uses them (ids follow `<page>-<thing>[-<detail>]`, e.g. `sales-revenu
   table filled by a callback (`<table_id>` children).
 - `coverage_note(coverage, lang)`: alerts for a `<page>-coverage` box: "12 of 30 days loaded", "still to come",
   "today so far". `page_today()`: the business today.
+- `health_table(prefix, report, lang)`: the health report's datasets, statuses and problems, words and days in `lang`;
+  `dataset_title(name, default, lang)` names a dataset in `lang`; `page_title("page-sales")` is a `register_page`
+  title that follows the language.
 - `current_language()`, `t` (services.i18n) for text; services.formatting for numbers, with `lang`.
 """
 
@@ -57,7 +60,7 @@ from etl.settings import get_settings
 from services import filters, kpi_help
 from services.duckdb_connector import get_lake
 from services.formatting import (NO_VALUE, format_change, format_number, format_percent, format_rupiah)
-from services.i18n import LANGUAGES, dates_locale, format_day, format_day_range, has_message, language, t
+from services.i18n import LANGUAGES, dates_locale, format_day, format_day_range, language, t, t_or
 from services.periods import Change, Coverage
 from services.sales_metrics import CHANNEL_FACTS, Kpi
 
@@ -86,8 +89,7 @@ def current_language() -> str:
 # --- shell ---------------------------------------------------------------------------------------------------------
 
 def _nav_label(page: Mapping[str, Any], lang: str) -> str:
-    key = f"page-{page['module'].rsplit('.', 1)[-1]}"
-    return t(key, lang) if has_message(key) else page["name"]
+    return t_or(f"page-{page['module'].rsplit('.', 1)[-1]}", lang, page["name"])
 
 
 def app_shell(pages: Iterable[Mapping[str, Any]], content: Any, lang: str | None = None) -> dmc.DatesProvider:
@@ -559,51 +561,78 @@ def register_export(component_id: str, state: State, frame: Callable[[Any], pl.D
 BADGE_STYLE = {"minWidth": "max-content"}  # never cut to "ST…" in a narrow table column
 
 
-def freshness_badge(level: str, element_id: str | None = None) -> dmc.Badge:
+def dataset_title(name: str, default: str, lang: str) -> str:
+    """A dataset's title in `lang` (`dataset-<name>` messages), else `default` (the catalogue's English title)."""
+    return t_or(f"dataset-{name}", lang, default)
+
+
+def page_title(key: str) -> Callable[[], str]:
+    """A page's browser tab title in the language of the request that asks (Dash pages call a callable `title`)."""
+    return lambda: f"NKDash · {t(key, current_language())}"
+
+
+def freshness_badge(level: str, lang: str, element_id: str | None = None) -> dmc.Badge:
+    """The freshness word in `lang`; `data-level` keeps the code."""
     props = {"id": element_id} if element_id else {}
-    return dmc.Badge(level, color=FRESHNESS_COLORS.get(level, "gray"), variant="filled", style=BADGE_STYLE, **props)
+    return dmc.Badge(t_or(f"freshness-{level}", lang, level), color=FRESHNESS_COLORS.get(level, "gray"),
+                     variant="filled", style=BADGE_STYLE, **{"data-level": level}, **props)
 
 
-def status_badge(status: str, element_id: str) -> dmc.Badge:
-    return dmc.Badge(status, id=element_id, color=STATUS_COLORS.get(status, "gray"), variant="filled",
-                     style=BADGE_STYLE)
+def status_badge(status: str, element_id: str, lang: str) -> dmc.Badge:
+    """The status word in `lang`; `data-status` keeps the code."""
+    return dmc.Badge(t_or(f"status-{status}", lang, status), id=element_id, color=STATUS_COLORS.get(status, "gray"),
+                     variant="filled", style=BADGE_STYLE, **{"data-status": status})
 
 
-def _last_run_text(run: Mapping[str, Any] | None) -> str:
+def iso_day(text: str, lang: str) -> str:
+    """An ISO day (as the health report and job records carry them) in `lang`: `2024-02-01` → `1 Feb 2024`."""
+    return format_day(date.fromisoformat(text), lang)
+
+
+def _last_run_text(run: Mapping[str, Any] | None, lang: str) -> str:
     if not run:
         return NO_VALUE
-    quarantined = f", {format_number(run['quarantined'])} quarantined" if run["quarantined"] else ""
-    return f"{run['day']}: {format_number(run['rows_out'])} rows{quarantined}, {run['seconds']:.1f} s"
+    values = {"day": iso_day(run["day"], lang), "rows": format_number(run["rows_out"], lang=lang),
+              "seconds": format_number(run["seconds"], 1, lang)}
+    if run["quarantined"]:
+        return t("health-last-run-quarantined", lang, quarantined=format_number(run["quarantined"], lang=lang),
+                 **values)
+    return t("health-last-run-text", lang, **values)
 
 
-def _days_text(days: list[str]) -> str:
+def _days_text(days: list[str], lang: str) -> str:
     """All the days when few, else how many and the newest ones."""
     if len(days) <= SHOWN_DAYS:
-        return ", ".join(days) or "none"
-    return f"{len(days)} days, newest: {', '.join(days[-SHOWN_PROBLEMS:])}"
+        return ", ".join(iso_day(day, lang) for day in days) or t("health-none", lang)
+    return t("health-many-days", lang, count=format_number(len(days), lang=lang),
+             days=", ".join(iso_day(day, lang) for day in days[-SHOWN_PROBLEMS:]))
 
 
-def _problems(lines: list[str]) -> dmc.Stack | str:
+def _problems(lines: list[str], lang: str) -> dmc.Stack | str:
     """One short line per problem (the first few), or "none"."""
     if not lines:
-        return "none"
+        return t("health-none", lang)
     shown = [dmc.Text(line, size="xs") for line in lines[:SHOWN_PROBLEMS]]
     if len(lines) > SHOWN_PROBLEMS:
-        shown.append(dmc.Text(f"+{len(lines) - SHOWN_PROBLEMS} more", size="xs", c="dimmed"))
+        shown.append(dmc.Text(t("more-count", lang, count=format_number(len(lines) - SHOWN_PROBLEMS, lang=lang)),
+                              size="xs", c="dimmed"))
     return dmc.Stack(shown, gap=0)
 
 
-def _failed_lines(failed: list[Mapping[str, Any]]) -> list[str]:
-    return [f"{item['day']} ({item['step'] or 'run'}): {item['error']}" for item in reversed(failed)]
+def _failed_lines(failed: list[Mapping[str, Any]], lang: str) -> list[str]:
+    """Newest first; the step and the error as the ETL words them."""
+    return [f"{iso_day(item['day'], lang)} ({item['step'] or t('health-run', lang)}): {item['error']}"
+            for item in reversed(failed)]
 
 
-def _unreadable_lines(unreadable: list[Mapping[str, Any]]) -> list[str]:
-    return [f"{item['day'] or ''} {item['table']}: {item['reason']}".strip() for item in unreadable]
+def _unreadable_lines(unreadable: list[Mapping[str, Any]], lang: str) -> list[str]:
+    return [f"{iso_day(item['day'], lang) if item['day'] else ''} {item['table']}: {item['reason']}".strip()
+            for item in unreadable]
 
 
-def _workers_text(workers: Mapping[str, Any]) -> str:
+def _workers_text(workers: Mapping[str, Any], lang: str) -> str:
     names = workers.get("workers") or []
-    return f"Celery workers answering: {', '.join(names)}" if names else "No Celery worker answers"
+    return t("health-workers", lang, names=", ".join(names)) if names else t("health-no-workers", lang)
 
 
 HEALTH_COLUMNS = ("dataset", "status", "freshness", "last-processed", "last-run", "failed", "missing", "unreadable")
@@ -611,32 +640,36 @@ HEALTH_COLUMNS = ("dataset", "status", "freshness", "last-processed", "last-run"
 
 def health_table(prefix: str, report: Mapping[str, Any], lang: str | None = None) -> dmc.Stack:
     """The health report (etl.pipelines.health) per dataset: status, freshness level, last processed day, last run,
-    failed days with reasons, missing days and unreadable files; the overall status, workers and dimensions."""
+    failed days with reasons, missing days and unreadable files; the overall status, workers and dimensions. Words
+    and days are in `lang`; file names and ETL errors stay as the ETL words them."""
     lang = lang or current_language()
     head = dmc.TableThead(dmc.TableTr([dmc.TableTh(t(f"health-{column}", lang)) for column in HEALTH_COLUMNS]))
     body = dmc.TableTbody([
         dmc.TableTr([
-            dmc.TableTd(entry["title"]),
-            dmc.TableTd(status_badge(entry["status"], f"{prefix}-freshness-{name}-status")),
-            dmc.TableTd(freshness_badge(entry["level"], f"{prefix}-freshness-{name}-level")),
-            dmc.TableTd(entry["last_processed_date"] or NO_VALUE),
-            dmc.TableTd(_last_run_text(entry["last_run"]), id=f"{prefix}-freshness-{name}-last-run"),
-            dmc.TableTd(_problems(_failed_lines(entry["failed_days"])), id=f"{prefix}-freshness-{name}-failed"),
-            dmc.TableTd(_days_text(entry["missing_days"]), id=f"{prefix}-freshness-{name}-missing"),
-            dmc.TableTd(_problems(_unreadable_lines(entry["unreadable"])), id=f"{prefix}-freshness-{name}-unreadable"),
+            dmc.TableTd(dataset_title(name, entry["title"], lang)),
+            dmc.TableTd(status_badge(entry["status"], f"{prefix}-freshness-{name}-status", lang)),
+            dmc.TableTd(freshness_badge(entry["level"], lang, f"{prefix}-freshness-{name}-level")),
+            dmc.TableTd(iso_day(entry["last_processed_date"], lang) if entry["last_processed_date"] else NO_VALUE),
+            dmc.TableTd(_last_run_text(entry["last_run"], lang), id=f"{prefix}-freshness-{name}-last-run"),
+            dmc.TableTd(_problems(_failed_lines(entry["failed_days"], lang), lang),
+                        id=f"{prefix}-freshness-{name}-failed"),
+            dmc.TableTd(_days_text(entry["missing_days"], lang), id=f"{prefix}-freshness-{name}-missing"),
+            dmc.TableTd(_problems(_unreadable_lines(entry["unreadable"], lang), lang),
+                        id=f"{prefix}-freshness-{name}-unreadable"),
         ])
         for name, entry in report["datasets"].items()
     ])
     dimensions = [item for item in report["unreadable"] if item["day"] is None]
     summary = dmc.Group([
-        status_badge(report["status"], f"{prefix}-health-status"),
-        dmc.Text(_workers_text(report["workers"]), id=f"{prefix}-workers", size="sm",
+        status_badge(report["status"], f"{prefix}-health-status", lang),
+        dmc.Text(_workers_text(report["workers"], lang), id=f"{prefix}-workers", size="sm",
                  c="dimmed" if report["workers"]["ok"] else "red"),
     ], gap="sm")
     table = dmc.Table([head, body], id=f"{prefix}-freshness-table", striped=True, highlightOnHover=True,
                       withTableBorder=True, fz="sm")
     children = [summary, dmc.TableScrollContainer(table, minWidth=900, type="native")]
     if dimensions:
-        children.append(dmc.Alert(_problems(_unreadable_lines(dimensions)), title="Unreadable dimension files",
-                                  color="red", id=f"{prefix}-dimensions-unreadable"))
+        children.append(dmc.Alert(_problems(_unreadable_lines(dimensions, lang), lang),
+                                  title=t("health-dimensions-unreadable", lang), color="red",
+                                  id=f"{prefix}-dimensions-unreadable"))
     return dmc.Stack(children, gap="xs")

@@ -12,7 +12,7 @@ import polars as pl
 from dash import Input, Output, callback
 
 from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, data_table,
-                              kpi_box, kpi_card, kpi_grid, page_header, page_today, table_card)
+                              kpi_box, kpi_card, kpi_grid, page_header, page_title, page_today, table_card)
 from services import customer_charts, customer_metrics, sales_metrics
 from services.customer_metrics import CustomersPage
 from services.duckdb_connector import get_lake
@@ -20,7 +20,8 @@ from services.filters import Selection
 from services.formatting import NO_VALUE, format_number, format_rupiah
 from services.i18n import add_messages, format_day, t
 
-dash.register_page(__name__, path="/customers", name="Customers", title="NKDash · Customers", order=3)
+dash.register_page(__name__, path="/customers", name="Customers", title=page_title("page-customers"),
+                   order=3)
 
 PREFIX = "customers"
 FILTERS = FilterBar(PREFIX)

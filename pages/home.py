@@ -8,12 +8,12 @@ import polars as pl
 from dash import Input, Output, callback
 
 from etl.settings import get_settings
-from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, health_table,
-                              kpi_box, page_header, page_today, sales_kpi_grid)
+from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, dataset_title,
+                              health_table, iso_day, kpi_box, page_header, page_today, sales_kpi_grid)
 from services import alerts, sales_charts, sales_metrics
 from services.duckdb_connector import get_lake
 from services.filters import Selection
-from services.formatting import format_number, format_percent, format_rupiah
+from services.formatting import NO_VALUE, format_number, format_percent, format_rupiah
 from services.health import health_report
 from services.i18n import add_messages, format_day, t
 
@@ -39,7 +39,6 @@ add_messages({
                        "id": "{title}: {status}, hari terakhir {day}{failed}{missing}"},
     "home-failed": {"en": ", failed {days}", "id": ", gagal {days}"},
     "home-missing": {"en": ", {count} days missing", "id": ", {count} hari hilang"},
-    "home-more": {"en": "+{count} more", "id": "+{count} lainnya"},
     "home-status-stale": {"en": "late", "id": "terlambat"},
     "home-status-failing": {"en": "failing", "id": "gagal"},
     "home-status-unreadable": {"en": "unreadable files", "id": "berkas tak terbaca"},
@@ -94,7 +93,7 @@ FILTERS.export(f"{PREFIX}-revenue-trend", _trend)
 def _alert(title: str, color: str, lines: list[str], note: str | None, element_id: str, lang: str) -> dmc.Alert:
     shown = [dmc.Text(line, size="xs") for line in lines[:alerts.SHOWN]]
     if len(lines) > alerts.SHOWN:
-        shown.append(dmc.Text(t("home-more", lang, count=len(lines) - alerts.SHOWN), size="xs", c="dimmed"))
+        shown.append(dmc.Text(t("more-count", lang, count=len(lines) - alerts.SHOWN), size="xs", c="dimmed"))
     if note:
         shown.insert(0, dmc.Text(note, size="xs", c="dimmed"))
     return dmc.Alert(dmc.Stack(shown, gap=2), title=title, color=color, variant="light", id=element_id, p="xs")
@@ -127,9 +126,11 @@ def update_alerts(state: dict | None) -> list:
     report, _status = health_report(get_settings(), lake=lake)
     late = alerts.data_alerts(report)
     if late:
-        lines = [t("home-data-line", lang, title=item.title, status=t(f"home-status-{item.status}", lang),
-                   day=item.last_processed or "—",
-                   failed=t("home-failed", lang, days=", ".join(item.failed_days[-3:])) if item.failed_days else "",
+        lines = [t("home-data-line", lang, title=dataset_title(item.dataset, item.title, lang),
+                   status=t(f"home-status-{item.status}", lang),
+                   day=iso_day(item.last_processed, lang) if item.last_processed else NO_VALUE,
+                   failed=t("home-failed", lang, days=", ".join(iso_day(day, lang) for day in item.failed_days[-3:]))
+                   if item.failed_days else "",
                    missing=t("home-missing", lang, count=format_number(item.missing_days, lang=lang))
                    if item.missing_days else "")
                  for item in late]

@@ -1,5 +1,6 @@
 """Inventory: stock on hand (quantity, value) by location, category and brand from the period's latest stock snapshot,
-sell-through, low and dead stock, ABC classes with their Pareto chart, movements by type, and stock variance."""
+sell-through, low and dead stock, ABC classes with their Pareto chart, movements by type, and stock variance; a note
+when the period's stock moves are only partly loaded."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output, callback
 
-from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, current_language, kpi_box, kpi_card, limited_table,
-                              kpi_grid, page_header, table_card)
+from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, kpi_box,
+                              kpi_card, kpi_grid, limited_table, page_header, page_title, page_today, table_card)
 from services import inventory_charts, inventory_metrics
 from services.duckdb_connector import get_lake
 from services.filters import Selection
@@ -21,10 +22,12 @@ from services.formatting import NO_VALUE, format_number, format_percent, format_
 from services.i18n import add_messages, format_day, t
 from services.inventory_charts import format_quantity
 from services.inventory_metrics import InventoryPage
+from services.periods import Coverage
 from services.sales_charts import message_figure
 from services.sales_metrics import CHANNEL_FACTS
 
-dash.register_page(__name__, path="/inventory", name="Inventory", title="NKDash · Inventory", order=2)
+dash.register_page(__name__, path="/inventory", name="Inventory", title=page_title("page-inventory"),
+                   order=2)
 
 PREFIX = "inventory"
 FILTERS = FilterBar(PREFIX, fields=("category", "brand"),
@@ -64,12 +67,14 @@ add_messages({
               "since the first stock move is loaded.",
         "id": "Stok dari pergerakan menghitung pergerakan sejak {day}; cocok dengan kuantitas hanya bila setiap hari "
               "sejak pergerakan stok pertama tersedia."},
-    "inventory-by-location": {"en": "Stock value by location", "id": "Nilai stok per lokasi"},
+    "inventory-moves-coverage": {"en": "Stock moves, which movements and sell-through count: {note}",
+                                 "id": "Pergerakan stok, dasar grafik pergerakan dan sell-through: {note}"},
+    "inventory-by-location": {"en": "Stock value and units by location", "id": "Nilai dan unit stok per lokasi"},
     "inventory-by-location-note": {
         "en": "Internal locations (the data links no location to a POS store)",
         "id": "Lokasi internal (data tidak menghubungkan lokasi dengan toko kasir)"},
-    "inventory-by-category": {"en": "Stock value by category", "id": "Nilai stok per kategori"},
-    "inventory-by-brand": {"en": "Stock value by brand", "id": "Nilai stok per merek"},
+    "inventory-by-category": {"en": "Stock value and units by category", "id": "Nilai dan unit stok per kategori"},
+    "inventory-by-brand": {"en": "Stock value and units by brand", "id": "Nilai dan unit stok per merek"},
     "inventory-largest": {"en": "Largest {count}, at cost", "id": "{count} terbesar, harga pokok"},
     "inventory-abc": {"en": "ABC analysis (Pareto)", "id": "Analisis ABC (Pareto)"},
     "inventory-abc-note": {
@@ -145,6 +150,7 @@ def layout(**query: str) -> dmc.Stack:
             page_header(t("page-inventory", lang), t("inventory-subtitle", lang)),
             FILTERS.layout(query, lang),
             dmc.Text(t("inventory-filters-note", lang), size="xs", c="dimmed", id=f"{PREFIX}-filters-note"),
+            dmc.Box(id=f"{PREFIX}-coverage"),
             dmc.Box(id=f"{PREFIX}-snapshot"),
             kpi_box(f"{PREFIX}-kpis", count=len(KPI_ORDER)),
             dmc.SimpleGrid([
@@ -162,6 +168,14 @@ def layout(**query: str) -> dmc.Stack:
 
 def _page(selection: Selection) -> InventoryPage:
     return inventory_metrics.inventory_page(get_lake(), selection)
+
+
+def _coverage_notes(coverage: Coverage, lang: str) -> list[dmc.Alert]:
+    """`coverage_note` for the period's stock moves, saying which figures it is about."""
+    notes = coverage_note(coverage, lang)
+    for note in notes:
+        note.children = t("inventory-moves-coverage", lang, note=note.children)
+    return notes
 
 
 def _snapshot_notes(page: InventoryPage, lang: str) -> list[dmc.Alert]:
@@ -198,10 +212,16 @@ def _kpis(page: InventoryPage, lang: str) -> dmc.SimpleGrid:
                      for key in KPI_ORDER])
 
 
-@callback(Output(f"{PREFIX}-snapshot", "children"), Output(f"{PREFIX}-kpis", "children"), FILTERS.input)
+def _moves_coverage(selection: Selection) -> Coverage:
+    return inventory_metrics.moves_coverage(get_lake(), selection, page_today())
+
+
+@callback(Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-snapshot", "children"),
+          Output(f"{PREFIX}-kpis", "children"), FILTERS.input)
 def update_summary(state: dict | None) -> tuple:
-    page, lang = _page(FILTERS.selection(state)), current_language()
-    return _snapshot_notes(page, lang), _kpis(page, lang)
+    selection, lang = FILTERS.selection(state), current_language()
+    page = _page(selection)
+    return _coverage_notes(_moves_coverage(selection), lang), _snapshot_notes(page, lang), _kpis(page, lang)
 
 
 def _stock_figure(frame: pl.DataFrame | None, key: str, scheme: str, lang: str,
@@ -223,7 +243,7 @@ def update_charts(state: dict | None, scheme: str | None) -> tuple[go.Figure, ..
         _stock_figure(page.by_category, "category_id", scheme, lang),
         _stock_figure(page.by_brand, "brand_id", scheme, lang, "no-brand"),
         inventory_charts.pareto(page.abc, scheme, lang),
-        inventory_charts.movement_chart(page.movements, selection.start, selection.end, scheme, lang),
+        inventory_charts.movement_chart(page.movements, _moves_coverage(selection), scheme, lang),
     )
 
 

@@ -3,13 +3,16 @@
 Reading is open to everyone. The actions (Async refresh of up to 31 days on the Celery workers, Sync refresh of one
 day in this process) need the operator login; the action callback checks the Flask session on the server before
 anything else, so a request without it — from the page or crafted by hand — is refused and does nothing.
-Validation and ETL error details are shown as the ETL words them (English, like the console's).
+Everything the page says is in the page's language (the owner reads Bahasa Indonesia), refusals included: the
+services give a reason and its values (services.refresh_actions.ActionProblem), worded here with days in the page's
+format. Only what the ETL itself reports — a failed day's error, a broker's exception, file names — is shown as the
+ETL words it (English, like the console's and the logs'), inside a translated sentence.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import dash
@@ -22,21 +25,23 @@ from etl.catalog import CATALOG
 from etl.dates import business_today
 from etl.settings import Settings, get_settings
 from etl.workers import ping_workers
-from pages.components import current_language, health_table, page_header, status_badge
+from pages.components import (current_language, dataset_title, health_table, iso_day, page_header, page_title,
+                              status_badge)
 from services.duckdb_connector import get_lake
 from services.formatting import NO_VALUE, format_number
 from services.health import health_report
-from services.i18n import add_messages, t
+from services.i18n import add_messages, format_day, format_moment, t
 from services.operator_auth import (
     FAILURE_WINDOW_SECONDS, MAX_FAILURES, WRONG, LoginResult, OperatorRequired, current_operator, operator_guard,
     require_operator, sign_in, sign_out,
 )
 from services.refresh_actions import (
-    ASYNC, DONE, FAILED, MAX_RANGE_DAYS, SYNC, ActionFailed, ActionRefused, Job, JobProgress, job_progress,
-    queue_refresh, refresh_request, start_sync_refresh,
+    ASYNC, DONE, FAILED, MAX_RANGE_DAYS, SYNC, ActionProblem, Job, JobProgress, job_progress, queue_refresh,
+    refresh_request, start_sync_refresh,
 )
 
-dash.register_page(__name__, path="/operational", name="Operations", title="NKDash · Operations", order=90)
+dash.register_page(__name__, path="/operational", name="Operations", title=page_title("page-operational"),
+                   order=90)
 
 add_messages({
     "ops-subtitle": {"en": "ETL health per dataset; refreshing data needs the operator login",
@@ -103,6 +108,33 @@ add_messages({
     "ops-day-waiting": {"en": "waiting", "id": "menunggu"},
     "ops-day-done": {"en": "done", "id": "selesai"},
     "ops-day-failed": {"en": "failed", "id": "gagal"},
+    # why an action did nothing (services.refresh_actions: ActionProblem.reason)
+    "ops-action-no-dataset": {"en": "Choose a dataset.", "id": "Pilih dataset."},
+    "ops-action-no-start-day": {"en": "Choose the start day.", "id": "Pilih hari awal."},
+    "ops-action-no-end-day": {"en": "Choose the end day.", "id": "Pilih hari akhir."},
+    "ops-action-bad-start-day": {"en": "The start day {value} is not a date (YYYY-MM-DD).",
+                                 "id": "Hari awal {value} bukan tanggal (YYYY-MM-DD)."},
+    "ops-action-bad-end-day": {"en": "The end day {value} is not a date (YYYY-MM-DD).",
+                               "id": "Hari akhir {value} bukan tanggal (YYYY-MM-DD)."},
+    "ops-action-end-before-start": {"en": "The end day {end} is before the start day {start}.",
+                                    "id": "Hari akhir {end} lebih awal dari hari awal {start}."},
+    "ops-action-too-many-days": {"en": "{start} to {end} is {days} days: at most {max_days} days at a time.",
+                                 "id": "{start} s.d. {end} adalah {days} hari: paling banyak {max_days} hari "
+                                       "sekaligus."},
+    "ops-action-future-day": {"en": "{day} is after the current business day {today} ({timezone}): daily facts of "
+                                    "future days do not exist yet.",
+                              "id": "{day} setelah hari bisnis saat ini {today} ({timezone}): data harian untuk hari "
+                                    "yang belum terjadi belum ada."},
+    "ops-action-sync-one-day": {"en": "Sync refresh runs exactly one day ({count} chosen): choose one day, or use "
+                                      "Async refresh for a range.",
+                                "id": "Muat ulang sync menjalankan tepat satu hari ({count} dipilih): pilih satu "
+                                      "hari, atau gunakan muat ulang async untuk rentang hari."},
+    "ops-action-broker-down": {"en": "Nothing was queued: the broker (REDIS_URL) does not answer.",
+                               "id": "Tidak ada yang masuk antrean: broker (REDIS_URL) tidak menjawab."},
+    "ops-action-not-queued": {"en": "Nothing was queued: {detail}", "id": "Tidak ada yang masuk antrean: {detail}"},
+    "ops-action-no-odoo": {"en": "Nothing was run: Odoo is not configured for the dashboard (ODOO_URL or ODOO_HOST).",
+                           "id": "Tidak ada yang dijalankan: Odoo belum dikonfigurasi untuk dasbor (ODOO_URL atau "
+                                 "ODOO_HOST)."},
 })
 
 log = logging.getLogger(__name__)
@@ -138,9 +170,9 @@ def _signed_in(settings: Settings) -> str | None:
     return current_operator(session, settings) if has_request_context() else None
 
 
-def _utc(stamp: str) -> str:
-    """An ISO timestamp of the ETL's records as `YYYY-MM-DD HH:MM:SS` in UTC."""
-    return datetime.fromisoformat(stamp).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+def _utc(stamp: str, lang: str) -> str:
+    """An ISO timestamp of the ETL's records in UTC, in `lang` (`1 Feb 2024 02:03:04`)."""
+    return format_moment(datetime.fromisoformat(stamp), lang)
 
 
 # -- health ----------------------------------------------------------------------------------------------------------
@@ -150,13 +182,14 @@ def _dimensions_line(state: dict[str, Any] | None, lang: str) -> dmc.Group:
     if state is None:
         return dmc.Group([label, dmc.Text(t("ops-lake-unreadable", lang), size="sm")], gap="xs")
     success = state["last_success"]
-    text = (t("ops-dimensions-refreshed", lang, time=_utc(success["finished_at"]),
-              rows=format_number(success["rows_out"] or 0, lang=lang), seconds=f"{success['seconds'] or 0:.1f}")
+    text = (t("ops-dimensions-refreshed", lang, time=_utc(success["finished_at"], lang),
+              rows=format_number(success["rows_out"] or 0, lang=lang),
+              seconds=format_number(success["seconds"] or 0, 1, lang))
             if success else t("ops-dimensions-never", lang))
-    parts = [label, status_badge(state["status"], _id("dimensions-status")),
+    parts = [label, status_badge(state["status"], _id("dimensions-status"), lang),
              dmc.Text(text, size="sm", id=_id("dimensions-refresh"))]
     if state["last_error"]:
-        parts.append(dmc.Text(t("ops-dimensions-failed", lang, time=_utc(state["failed_at"]),
+        parts.append(dmc.Text(t("ops-dimensions-failed", lang, time=_utc(state["failed_at"], lang),
                                 error=state["last_error"]), size="sm", c="red", id=_id("dimensions-error")))
     return dmc.Group(parts, gap="xs")
 
@@ -170,7 +203,8 @@ def update_health(_ticks: int | None, _progress_stopped: bool | None) -> dmc.Sta
     return dmc.Stack([
         health_table(PREFIX, report, lang),
         _dimensions_line(report.get("dimensions"), lang),
-        dmc.Text(t("ops-health-note", lang, day=report["today"], seconds=HEALTH_REFRESH_MS // 1000), size="xs",
+        dmc.Text(t("ops-health-note", lang, day=iso_day(report["today"], lang), seconds=HEALTH_REFRESH_MS // 1000),
+                 size="xs",
                  c="dimmed", id=_id("health-checked")),
     ], gap="xs")
 
@@ -212,7 +246,7 @@ def _login_form(refusal: LoginResult | None, lang: str) -> dmc.Paper:
 def _refresh_form(settings: Settings, user: str, lang: str) -> dmc.Paper:
     today = business_today(settings.business_timezone)
     yesterday = (today - timedelta(days=1)).isoformat()
-    datasets = [{"value": name, "label": info.title} for name, info in CATALOG.items()]
+    datasets = [{"value": name, "label": dataset_title(name, info.title, lang)} for name, info in CATALOG.items()]
     fields = dmc.Group([
         dmc.Select(id=_id("dataset"), label=t("ops-dataset", lang), data=datasets, value=datasets[0]["value"],
                    w=220, allowDeselect=False),
@@ -260,15 +294,36 @@ def _message(text: str, color: str, kind: str) -> dmc.Alert:
     return dmc.Alert(text, color=color, id=_id(f"action-{kind}"), p="xs")
 
 
+def _shown(value: object, lang: str) -> str:
+    """A value of a refusal as the page shows it: days and counts in `lang`, anything else as it is."""
+    if isinstance(value, date):
+        return format_day(value, lang)
+    if isinstance(value, int):
+        return format_number(value, lang=lang)
+    return str(value)
+
+
+def problem_text(problem: ActionProblem, lang: str) -> str:
+    """Why an action did nothing, in `lang` (`ops-action-<reason>` messages)."""
+    return t(f"ops-action-{problem.reason}", lang,
+             **{name: _shown(value, lang) for name, value in problem.values.items()})
+
+
 def _span(days: tuple[str, ...], lang: str) -> str:
-    return days[0] if len(days) == 1 else t("ops-day-span", lang, start=days[0], end=days[-1])
+    first, last = iso_day(days[0], lang), iso_day(days[-1], lang)
+    return first if len(days) == 1 else t("ops-day-span", lang, start=first, end=last)
+
+
+def _job_title(job: Job, lang: str) -> str:
+    return dataset_title(job.dataset, CATALOG[job.dataset].title, lang)
 
 
 def _started_text(job: Job, settings: Settings, lang: str) -> str:
-    title, span = CATALOG[job.dataset].title, _span(job.days, lang)
+    title, span = _job_title(job, lang), _span(job.days, lang)
     if job.kind == SYNC:
         return t("ops-running-here", lang, dataset=title, days=span)
-    text = t("ops-queued", lang, dataset=title, days=span, count=len(job.days), task=job.task_id)
+    text = t("ops-queued", lang, dataset=title, days=span, count=format_number(len(job.days), lang=lang),
+             task=job.task_id)
     if not ping_workers(settings.redis_url)["ok"]:  # asked now: a cached answer may predate a worker's start
         text += " " + t("ops-no-worker", lang)
     return text
@@ -296,8 +351,8 @@ def run_action(async_clicks: int | None, sync_clicks: int | None, dataset: str |
     try:
         wanted = refresh_request(dataset, start, end, settings, single_day=kind == SYNC)
         job = start_sync_refresh(wanted, settings) if kind == SYNC else queue_refresh(wanted, settings)
-    except (ActionRefused, ActionFailed) as exc:
-        return _message(str(exc), "orange", "error"), no_update
+    except ActionProblem as exc:
+        return _message(problem_text(exc, lang), "orange", "error"), no_update
     log.info("operator action", extra={"operator": operator, "action": kind, "dataset": job.dataset,
                                        "days": len(job.days)})
     return _message(_started_text(job, settings, lang), "blue", "started"), job.as_dict()
@@ -308,11 +363,11 @@ def _progress_table(progress: JobProgress, lang: str) -> dmc.Table:
     head = dmc.TableThead(dmc.TableTr([dmc.TableTh(t(f"ops-col-{column}", lang)) for column in PROGRESS_COLUMNS]))
     rows = [
         dmc.TableTr([
-            dmc.TableTd(day.day),
+            dmc.TableTd(iso_day(day.day, lang)),
             dmc.TableTd(dmc.Badge(t(f"ops-day-{day.state}", lang), color=DAY_STATE_COLORS.get(day.state, "gray"),
                                   variant="light", id=_id(f"progress-{day.day}-state"),
                                   **{"data-state": day.state})),
-            dmc.TableTd(_utc(day.finished_at) if day.finished_at else NO_VALUE),
+            dmc.TableTd(_utc(day.finished_at, lang) if day.finished_at else NO_VALUE),
             dmc.TableTd(NO_VALUE if day.rows is None else format_number(day.rows, lang=lang)),
             dmc.TableTd(NO_VALUE if day.quarantined is None else format_number(day.quarantined, lang=lang)),
             dmc.TableTd(day.error or "", style={"maxWidth": "480px"}),
@@ -325,7 +380,7 @@ def _progress_table(progress: JobProgress, lang: str) -> dmc.Table:
 def _progress_view(progress: JobProgress, lang: str) -> dmc.Paper:
     job, total = progress.job, len(progress.days)
     done, failed = progress.count(DONE), progress.count(FAILED)
-    summary = t("ops-progress", lang, kind=t(f"ops-{job.kind}", lang), dataset=CATALOG[job.dataset].title,
+    summary = t("ops-progress", lang, kind=t(f"ops-{job.kind}", lang), dataset=_job_title(job, lang),
                 done=done, total=total, failed=failed,
                 state=t("ops-finished" if progress.finished else "ops-running", lang))
     children = [

@@ -13,14 +13,14 @@ import polars as pl
 from dash import Input, Output, callback
 
 from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, limited_table,
-                              kpi_box, kpi_card, kpi_grid, page_header, page_today, table_card)
+                              kpi_box, kpi_card, kpi_grid, page_header, page_title, page_today, table_card)
 from services import profit_charts, profit_metrics
 from services.duckdb_connector import get_lake
 from services.filters import Selection
 from services.formatting import NO_VALUE, format_number, format_percent, format_rupiah
 from services.i18n import add_messages, t
 
-dash.register_page(__name__, path="/profit", name="Profit", title="NKDash · Profit", order=4)
+dash.register_page(__name__, path="/profit", name="Profit", title=page_title("page-profit"), order=4)
 
 PREFIX = "profit"
 FILTERS = FilterBar(PREFIX, facts=(profit_metrics.DAY_FACT,))

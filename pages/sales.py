@@ -15,7 +15,7 @@ from dash.exceptions import PreventUpdate
 
 from etl.settings import get_settings
 from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, data_table,
-                              kpi_box, page_header, page_today, sales_kpi_grid, table_card)
+                              kpi_box, page_header, page_title, page_today, sales_kpi_grid, table_card)
 from services import sales_charts, sales_metrics
 from services.duckdb_connector import get_lake
 from services.filters import Selection
@@ -23,7 +23,7 @@ from services.formatting import NO_VALUE, format_number, format_rupiah
 from services.i18n import add_messages, t
 from services.sales_metrics import SalesFilters
 
-dash.register_page(__name__, path="/sales", name="Sales", title="NKDash · Sales", order=1)
+dash.register_page(__name__, path="/sales", name="Sales", title=page_title("page-sales"), order=1)
 
 PREFIX = "sales"
 FILTERS = FilterBar(PREFIX)

@@ -9,10 +9,11 @@ never edit each other's text. Numbers and money are formatted by `services.forma
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import cache
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import get_day_names, get_month_names
 
 LANGUAGES: dict[str, str] = {"en": "English", "id": "Bahasa Indonesia"}
@@ -87,6 +88,35 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "health-failed": {"en": "Failed days", "id": "Hari gagal"},
     "health-missing": {"en": "Missing days", "id": "Hari hilang"},
     "health-unreadable": {"en": "Unreadable files", "id": "Berkas tak terbaca"},
+    "health-none": {"en": "none", "id": "tidak ada"},
+    "health-run": {"en": "run", "id": "proses"},
+    "health-last-run-text": {"en": "{day}: {rows} rows, {seconds} s", "id": "{day}: {rows} baris, {seconds} dtk"},
+    "health-last-run-quarantined": {"en": "{day}: {rows} rows, {quarantined} quarantined, {seconds} s",
+                                    "id": "{day}: {rows} baris, {quarantined} dikarantina, {seconds} dtk"},
+    "health-many-days": {"en": "{count} days, newest: {days}", "id": "{count} hari, terbaru: {days}"},
+    "health-workers": {"en": "Celery workers answering: {names}", "id": "Worker Celery yang menjawab: {names}"},
+    "health-no-workers": {"en": "No Celery worker answers", "id": "Tidak ada worker Celery yang menjawab"},
+    "health-dimensions-unreadable": {"en": "Unreadable dimension files", "id": "Berkas dimensi tak terbaca"},
+    "more-count": {"en": "+{count} more", "id": "+{count} lainnya"},
+    # status badges (etl.pipelines.health: datasets, the report, the dimension refresh) and freshness levels
+    "status-ok": {"en": "ok", "id": "baik"},
+    "status-stale": {"en": "stale", "id": "terlambat"},
+    "status-degraded": {"en": "degraded", "id": "menurun"},
+    "status-failing": {"en": "failing", "id": "gagal"},
+    "status-unreadable": {"en": "unreadable", "id": "tak terbaca"},
+    "status-down": {"en": "down", "id": "mati"},
+    "status-never": {"en": "never", "id": "belum pernah"},
+    "freshness-fresh": {"en": "fresh", "id": "segar"},
+    "freshness-warning": {"en": "warning", "id": "waspada"},
+    "freshness-critical": {"en": "critical", "id": "kritis"},
+    "freshness-never": {"en": "never", "id": "belum pernah"},
+    # dataset titles (English as etl/catalog.py words them)
+    "dataset-pos_order_lines": {"en": "POS sales", "id": "Penjualan kasir (POS)"},
+    "dataset-invoice_sales": {"en": "Invoice sales", "id": "Penjualan faktur"},
+    "dataset-inventory_moves": {"en": "Inventory moves", "id": "Pergerakan persediaan"},
+    "dataset-purchases": {"en": "Purchases", "id": "Pembelian"},
+    "dataset-stock_quants": {"en": "Stock on hand", "id": "Stok tersedia"},
+    "dataset-profit": {"en": "Profit", "id": "Laba"},
     # charts and exports
     "no-data": {"en": "No data for this selection", "id": "Tidak ada data untuk pilihan ini"},
     "download-csv": {"en": "Download CSV", "id": "Unduh CSV"},
@@ -131,9 +161,20 @@ def has_message(key: str) -> bool:
     return key in _MESSAGES
 
 
+def t_or(key: str, lang: str, default: str) -> str:
+    """The message `key` in `lang`, or `default` where no message has that id (a name from outside, e.g. a status
+    code or a page registered without one)."""
+    return t(key, lang) if has_message(key) else default
+
+
 def format_day(day: date, lang: str, pattern: str = "d MMM y") -> str:
     """A business day in `lang` (CLDR patterns: `d MMM y` → `1 Feb 2024`, `EEE d MMM` → `Kam 1 Feb`)."""
     return babel_format_date(day, pattern, locale=language(lang))
+
+
+def format_moment(moment: datetime, lang: str, pattern: str = "d MMM y HH:mm:ss") -> str:
+    """A timestamp in UTC in `lang` (`1 Feb 2024 02:03:04`); the text around it says that it is UTC."""
+    return babel_format_datetime(moment, pattern, tzinfo=timezone.utc, locale=language(lang))
 
 
 def format_day_range(start: date, end: date, lang: str) -> str:

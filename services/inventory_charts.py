@@ -1,20 +1,26 @@
-"""Plotly figures for the results of `services.inventory_metrics`: stock by location/category/brand, the ABC Pareto
-chart and stock movements by type over time (same theme, language and number formats as the sales charts)."""
+"""Plotly figures for the results of `services.inventory_metrics`: stock by location/category/brand (bar = value at
+cost, label and tooltip value and quantity), the ABC Pareto chart and stock movements by type over time, days whose
+moves are not loaded shown as gaps under a grey band (same theme, language and number formats as the sales
+charts)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
 
-from services.formatting import format_number, format_percent, format_rupiah
+from services.formatting import format_number, format_percent, format_rupiah, format_rupiah_compact
 from services.i18n import add_messages, format_day, t
-from services.sales_charts import date_axis, message_figure, ranked_bars, rupiah_axis, themed_figure
+from services.periods import Coverage, days_between
+from services.sales_charts import date_axis, mark_days, message_figure, ranked_bars, rupiah_axis, themed_figure
 
 TOP_GROUPS = 15  # bars per stock breakdown
 MAX_PARETO_BARS = 400  # more SKUs are drawn as runs of consecutive ranks (a chart never sends ~15k points)
 WEEKLY_AFTER_DAYS = 92  # movements per week beyond this many days
+WEEK_MS = 7 * 24 * 3600 * 1000  # a weekly bar's period on plotly's date axis
+WEEK_START = "2023-12-31 12:00"  # plotly's weeks run from Sunday noon: Monday to Sunday, each day ± 12 h around its
+# midnight as the day ticks and the not-loaded bands draw it
 ABC_COLORS = {"A": "#2f9e44", "B": "#f59f00", "C": "#868e96"}
 MOVEMENT_COLORS = {
     "incoming": "#2f9e44", "production_in": "#66a80f", "customer_return": "#20c997", "outgoing": "#4c6ef5",
@@ -29,6 +35,7 @@ add_messages({
     "abc-skus": {"en": "SKU ranks {first}–{last}", "id": "Peringkat SKU {first}–{last}"},
     "abc-class": {"en": "Class {abc}", "id": "Kelas {abc}"},
     "week-of": {"en": "Week of {day}", "id": "Minggu {day}"},
+    "stock-units": {"en": "{quantity} units", "id": "{quantity} unit"},
     **{f"movement-{kind}": texts for kind, texts in {
         "incoming": {"en": "Received", "id": "Penerimaan"},
         "production_in": {"en": "From production", "id": "Dari produksi"},
@@ -45,9 +52,22 @@ add_messages({
 
 def stock_value_bars(grouped: pl.DataFrame, key: str, color_scheme: str, lang: str,
                      missing_label: str = "unknown") -> go.Figure:
-    """Stock value per group (`key` id, `label` name), the largest TOP_GROUPS."""
-    return ranked_bars(grouped.head(TOP_GROUPS).rename({key: "key"}), color_scheme, lang, value="value",
-                       missing_label=missing_label)
+    """Stock per group (`key` id, `label` name), the largest TOP_GROUPS: bar = value, its label `Rp 1,2 jt · 340
+    units` and its tooltip the full value and the quantity."""
+    top = grouped.head(TOP_GROUPS)
+    figure = ranked_bars(top.rename({key: "key"}), color_scheme, lang, value="value", missing_label=missing_label)
+    if not figure.data:  # a "no data" message
+        return figure
+    (bars,) = figure.data  # the groups smallest first (ranked_bars draws the largest on top)
+    names = [row[0] for row in bars.customdata]
+    values, quantities = top["value"].reverse().to_list(), top["quantity"].reverse().to_list()
+    units = [t("stock-units", lang, quantity=format_quantity(quantity, lang)) for quantity in quantities]
+    bars.update(
+        text=[f"{format_rupiah_compact(value, lang)} · {unit}" for value, unit in zip(values, units)],
+        customdata=[[name, format_rupiah(value, lang), unit] for name, value, unit in zip(names, values, units)],
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>",
+    )
+    return figure
 
 
 def _pareto_runs(abc: pl.DataFrame) -> pl.DataFrame:
@@ -97,38 +117,52 @@ def pareto(abc: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
     return figure
 
 
-def _bucket_start(day: date, weekly: bool) -> date:
-    return day - timedelta(days=day.weekday()) if weekly else day
-
-
 def format_quantity(value: float | None, lang: str) -> str:
     """A quantity: whole when it is, else two decimals."""
     value = value or 0.0
     return format_number(value, 0 if float(value).is_integer() else 2, lang)
 
 
-def movement_chart(moves: pl.DataFrame, start: date, end: date, color_scheme: str, lang: str) -> go.Figure:
-    """Σ quantity per movement type, stacked, per day (per ISO week beyond WEEKLY_AFTER_DAYS days)."""
+def _bucket_label(bucket: date, loaded: int, days: int, weekly: bool, lang: str) -> str:
+    """The tooltip's day, or week with how many of its days in the period are loaded when not all."""
+    if not weekly:
+        return format_day(bucket, lang, "EEE d MMM y")
+    label = t("week-of", lang, day=format_day(bucket, lang))
+    return label if loaded == days else f"{label} ({t('coverage-partly', lang, loaded=loaded, days=days)})"
+
+
+def movement_chart(moves: pl.DataFrame, coverage: Coverage, color_scheme: str, lang: str) -> go.Figure:
+    """Σ quantity per movement type, stacked, per day (per ISO week beyond WEEKLY_AFTER_DAYS days, each bar spanning
+    its week) over `coverage`'s period: days whose moves are not loaded are gaps under a grey band, never zeros; a
+    day in progress is hatched and marked "so far"."""
     if moves.height == 0:
         return message_figure(color_scheme, lang)
-    weekly = (end - start).days + 1 > WEEKLY_AFTER_DAYS
-    buckets = moves.with_columns(bucket=pl.col("date").dt.truncate("1w") if weekly else pl.col("date"))
-    summed = buckets.group_by("bucket", "movement_type").agg(pl.col("quantity").sum()).sort("bucket")
-    days = sorted({_bucket_start(start + timedelta(days=offset), weekly) for offset in range((end - start).days + 1)})
+    weekly = coverage.days > WEEKLY_AFTER_DAYS
+    period = days_between(coverage.start, coverage.end)
+    bucket = pl.col("date").dt.truncate("1w") if weekly else pl.col("date")
+    calendar = pl.DataFrame({"date": period}).with_columns(
+        bucket=bucket, loaded=pl.col("date").is_in(list(coverage.loaded)),
+        partial=pl.col("date").is_in(list(coverage.partial)))
+    per_bucket = calendar.group_by("bucket", maintain_order=True).agg(
+        pl.len().alias("days"), pl.col("loaded").sum(), pl.col("partial").any())
+    buckets = per_bucket["bucket"].to_list()
+    labels = [_bucket_label(*row, weekly, lang) for row in per_bucket.select("bucket", "loaded", "days").iter_rows()]
+    hatch = ["/" if flag else "" for flag in per_bucket["partial"]]
+    summed = moves.with_columns(bucket=bucket).group_by("bucket", "movement_type").agg(pl.col("quantity").sum())
+    week = {"xperiod": WEEK_MS, "xperiod0": WEEK_START, "xperiodalignment": "middle"} if weekly else {}
     figure = themed_figure(color_scheme, lang)
     for kind, color in MOVEMENT_COLORS.items():
         rows = dict(summed.filter(pl.col("movement_type") == kind).select("bucket", "quantity").iter_rows())
         if not rows:
             continue
-        values = [rows.get(day) for day in days]
-        labels = [t("week-of", lang, day=format_day(day, lang)) if weekly else format_day(day, lang, "EEE d MMM y")
-                  for day in days]
+        values = [rows.get(bucket) for bucket in buckets]
         figure.add_trace(go.Bar(
-            x=days, y=values, name=t(f"movement-{kind}", lang), marker_color=color,
+            x=buckets, y=values, name=t(f"movement-{kind}", lang), marker_color=color, marker_pattern_shape=hatch,
             customdata=[[label, t(f"movement-{kind}", lang), format_quantity(value, lang)]
                         for label, value in zip(labels, values)],
-            hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{customdata[2]}<extra></extra>",
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{customdata[2]}<extra></extra>", **week,
         ))
     figure.update_layout(barmode="stack", showlegend=True, legend={"orientation": "h", "y": -0.15, "x": 0})
-    date_axis(figure, days, lang)
+    date_axis(figure, calendar["date"].to_list(), lang)
+    mark_days(figure, calendar, lang)
     return figure

@@ -5,7 +5,8 @@ says whether Odoo's quants were read that day or the day was reconstructed from 
 sales from the `sales_products` serving table (fact_sales_all per day and product: POS and invoices, refunds net);
 receipts, movements and on hand from moves from `moves_daily` (fact_inventory_moves per day, product and type). Quantities are in each product's unit of measure; values are the snapshot's stock_value
 (cost, tax excluded). The category and brand filters select products; the store and channel filters do not apply
-(the dimensions link no stock location to a POS store, and stock serves every channel).
+(the dimensions link no stock location to a POS store, and stock serves every channel). Categories are labelled by
+their path without the common root (`Food / Basic`, not `All / Food / Basic`), as on the Sales and Profit pages.
 
 - Days of cover = on hand ÷ (Σ quantity sold over the 28 days ending on the snapshot day ÷ 28), per product; low stock
   = cover < 7 days. Only products Odoo keeps stock for (storable) or present in the snapshot are judged.
@@ -27,7 +28,9 @@ from typing import Any
 import polars as pl
 
 from services.duckdb_connector import Lake
-from services.filters import Selection
+from services.filters import Selection, category_labels
+from services.periods import Coverage as PeriodCoverage
+from services.periods import coverage as period_coverage
 from services.product_scope import product_condition, with_clause
 
 SNAPSHOT_FACT = "fact_stock_on_hand_snapshot"
@@ -41,9 +44,17 @@ RECEIVED_TYPES = ("incoming", "production_in")  # DESIGN §5: units received for
 ABC_CUMULATIVE_SHARES = (("A", 20), ("B", 50))  # % of ranked SKUs up to which each class reaches; C is the rest
 STORABLE = "product"  # dim_products.product_type of goods Odoo keeps quants for (Odoo 18 is_storable included)
 VARIANCE_TOLERANCE = 1e-6  # float sums taken in another order
+# the product's labels but `category`, which _with_category adds
 PRODUCT_LABELS = """coalesce(dim_products.name, 'Product ' || product_id) AS product, dim_products.default_code,
-           dim_products.category_id, dim_products.category_name AS category, dim_products.brand_id,
-           dim_products.brand_name AS brand"""
+           dim_products.category_id, dim_products.brand_id, dim_products.brand_name AS brand"""
+
+
+def _with_category(lake: Lake, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (with PRODUCT_LABELS) with `category` after `category_id`: the path without the common root."""
+    columns = frame.columns
+    after = columns.index("category_id") + 1
+    labels = category_labels(lake).rename({"label": "category"})
+    return frame.join(labels, on="category_id", how="left").select(*columns[:after], "category", *columns[after:])
 
 
 def snapshot_day(lake: Lake, selection: Selection) -> date | None:
@@ -89,7 +100,7 @@ def product_stock(lake: Lake, selection: Selection, day: date) -> pl.DataFrame:
     params: dict[str, Any] = {"cover_start": day - timedelta(days=COVER_WINDOW_DAYS - 1)}
     scope = product_condition(selection, params)
     snapshot = _snapshot_where(day, params)
-    return lake.query(
+    return _with_category(lake, lake.query(
         f"""{with_clause(selection, f'''stock AS (
         SELECT product_id, sum(quantity) AS on_hand, sum(stock_value) AS value,
                count(*) FILTER (WHERE stock_value IS NULL) AS unvalued_positions
@@ -105,7 +116,7 @@ def product_stock(lake: Lake, selection: Selection, day: date) -> pl.DataFrame:
            coalesce(demand.units_sold_window, 0.0) AS units_sold_window, demand.last_sale
     FROM stock FULL JOIN demand USING (product_id) LEFT JOIN dim_products USING (product_id)""",
         params,
-    )
+    ))
 
 
 def with_cover(products: pl.DataFrame) -> pl.DataFrame:
@@ -139,7 +150,7 @@ def _grouped_stock(products: pl.DataFrame, key: str, label: str, missing: str) -
 
 
 def stock_by_category(products: pl.DataFrame) -> pl.DataFrame:
-    """On hand quantity and value per product category (complete path)."""
+    """On hand quantity and value per product category (path without the common root)."""
     return _grouped_stock(products, "category_id", "category", "(unknown)")
 
 
@@ -152,14 +163,14 @@ def period_product_sales(lake: Lake, selection: Selection) -> pl.DataFrame:
     """Revenue and units per product over the period's sales lines (both channels), with labels."""
     params: dict[str, Any] = {"start": selection.start, "end": selection.end}
     scope = product_condition(selection, params)
-    return lake.query(
+    return _with_category(lake, lake.query(
         f"""{with_clause(selection, f'''sold AS (
         SELECT product_id, sum(revenue) AS revenue, sum(units) AS units FROM sales_products
         WHERE date BETWEEN $start AND $end AND {scope} GROUP BY product_id
     )''')}
     SELECT product_id, {PRODUCT_LABELS}, revenue, units FROM sold LEFT JOIN dim_products USING (product_id)""",
         params,
-    )
+    ))
 
 
 def units_received(lake: Lake, selection: Selection) -> float:
@@ -209,6 +220,13 @@ def abc_summary(classes: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         revenue_share=pl.col("revenue") / total * 100 if total else pl.lit(None, pl.Float64),
         skus=pl.col("skus").cast(pl.Int64))
+
+
+def moves_coverage(lake: Lake, selection: Selection, today: date) -> PeriodCoverage:
+    """Which days of the period have their stock moves loaded (movements, sell-through's receipts), are still to
+    come, or are in progress."""
+    return period_coverage(selection.start, selection.end, set(lake.loaded_days(MOVES_FACT)), today,
+                           set(lake.partial_days(MOVES_FACT)))
 
 
 def movements(lake: Lake, selection: Selection) -> pl.DataFrame:

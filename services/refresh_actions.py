@@ -40,11 +40,20 @@ WAITING, DONE, FAILED = "waiting", "done", "failed"
 LOST_MARGIN_SECONDS = 60
 
 
-class ActionRefused(ValueError):
+class ActionProblem(Exception):
+    """Why an action did nothing: the message in English (logs, tests), and its `reason` with `values` (days as
+    dates, counts as ints, error details as the ETL words them) for the page to say it in the owner's language."""
+
+    def __init__(self, message: str, reason: str, **values: object) -> None:
+        super().__init__(message)
+        self.reason, self.values = reason, values
+
+
+class ActionRefused(ActionProblem, ValueError):
     """The request cannot be acted on as asked (the message says why, for the form); nothing was done."""
 
 
-class ActionFailed(RuntimeError):
+class ActionFailed(ActionProblem, RuntimeError):
     """The action could not be started (broker down, ...); nothing was done. The message has no secrets."""
 
 
@@ -54,13 +63,15 @@ class RefreshRequest:
     days: tuple[date, ...]
 
 
-def _day(value: str | None, label: str) -> date:
+def _day(value: str | None, end: str) -> date:
+    """The form's `end` (start | end) day."""
     if not value:
-        raise ActionRefused(f"choose the {label}")
+        raise ActionRefused(f"choose the {end} day", f"no-{end}-day")
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise ActionRefused(f"{label} {value!r} is not a date (YYYY-MM-DD)") from None
+        raise ActionRefused(f"{end} day {value!r} is not a date (YYYY-MM-DD)", f"bad-{end}-day",
+                            value=str(value)) from None
 
 
 def refresh_request(dataset: str | None, start: str | None, end: str | None, settings: Settings, *,
@@ -68,17 +79,17 @@ def refresh_request(dataset: str | None, start: str | None, end: str | None, set
     """The checked request: a catalogued dataset and at most `MAX_RANGE_DAYS` days up to today (business timezone),
     end not before start (an empty end is the start day); exactly one day when `single_day`."""
     if not isinstance(dataset, str) or dataset not in CATALOG:
-        raise ActionRefused("choose a dataset")
-    first = _day(start, "start day")
-    last = _day(end, "end day") if end else first
+        raise ActionRefused("choose a dataset", "no-dataset")
+    first = _day(start, "start")
+    last = _day(end, "end") if end else first
     try:
         days = checked_days(first, last, settings.business_timezone, max_days=MAX_RANGE_DAYS,
                             labels=("start day", "end day"), now=now)
     except DayRangeError as exc:
-        raise ActionRefused(str(exc)) from None
+        raise ActionRefused(str(exc), exc.reason, **exc.values) from None
     if single_day and len(days) != 1:
         raise ActionRefused(f"Sync refresh runs exactly one day ({len(days)} chosen): choose one day, or use "
-                            "Async refresh for a range")
+                            "Async refresh for a range", "sync-one-day", count=len(days))
     return RefreshRequest(dataset, tuple(days))
 
 
@@ -122,7 +133,7 @@ def queue_refresh(request: RefreshRequest, settings: Settings) -> Job:
     """Send one date_range_etl_pipeline for the request to the workers; ActionFailed when the broker does not
     take it."""
     if not check_redis(settings.redis_url)["ok"]:  # fail in a second, not after Celery's reconnect attempts
-        raise ActionFailed("Nothing was queued: the broker (REDIS_URL) does not answer.")
+        raise ActionFailed("Nothing was queued: the broker (REDIS_URL) does not answer.", "broker-down")
     start, end = request.days[0].isoformat(), request.days[-1].isoformat()
     app = broker_app(settings.redis_url, SEND_TIMEOUT_SECONDS, backend=settings.redis_url, name="nkdash-dashboard")
     try:
@@ -130,7 +141,8 @@ def queue_refresh(request: RefreshRequest, settings: Settings) -> Job:
         result = app.send_task(RANGE_TASK, args=[start, end, [request.dataset]], queue=RANGE_QUEUE,
                                retry_policy={"max_retries": 2})
     except Exception as exc:  # noqa: BLE001 - kombu/redis errors: the broker did not take the task
-        raise ActionFailed(f"Nothing was queued: {scrub(f'{type(exc).__name__}: {exc}', settings_secrets(settings))}")
+        detail = scrub(f"{type(exc).__name__}: {exc}", settings_secrets(settings))
+        raise ActionFailed(f"Nothing was queued: {detail}", "not-queued", detail=detail)
     finally:
         app.close()
     log.info("refresh queued", extra={"dataset": request.dataset, "start": start, "end": end, "task_id": result.id})
@@ -155,9 +167,10 @@ def _run_here(dataset: str, day: date, settings: Settings) -> None:
 def start_sync_refresh(request: RefreshRequest, settings: Settings) -> Job:
     """Run the request's one day in this process, in the background; the job to follow it."""
     if len(request.days) != 1:
-        raise ActionRefused("Sync refresh runs exactly one day")
+        raise ActionRefused("Sync refresh runs exactly one day", "sync-one-day", count=len(request.days))
     if settings.odoo is None:
-        raise ActionFailed("Nothing was run: Odoo is not configured for the dashboard (ODOO_URL or ODOO_HOST).")
+        raise ActionFailed("Nothing was run: Odoo is not configured for the dashboard (ODOO_URL or ODOO_HOST).",
+                           "no-odoo")
     job = _job(SYNC, request)
     day = request.days[0]
     threading.Thread(target=_run_here, args=(request.dataset, day, settings), daemon=True,

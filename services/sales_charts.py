@@ -9,7 +9,7 @@ click reports the id to filter by.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -69,12 +69,19 @@ def rupiah_axis(figure: go.Figure, values: Sequence[float | None], lang: str, ax
     (figure.update_yaxes if axis == "y" else figure.update_xaxes)(**settings)
 
 
+def _shifted(day: date, hours: int) -> datetime:
+    """`hours` from the start of `day` (a date plus a timedelta of hours is the same date: half-day edges need a
+    datetime)."""
+    start = day if isinstance(day, datetime) else datetime.combine(day, time.min)
+    return start + timedelta(hours=hours)
+
+
 def date_axis(figure: go.Figure, days: Sequence[date], lang: str) -> None:
     """Day ticks named in `lang` (`1 Feb`), at most MAX_DATE_TICKS of them."""
     step = max(1, -(-len(days) // MAX_DATE_TICKS))
     ticks = list(days[::step])
     figure.update_xaxes(tickvals=ticks, ticktext=[format_day(day, lang, "d MMM") for day in ticks],
-                        range=[days[0] - timedelta(hours=14), days[-1] + timedelta(hours=14)] if days else None)
+                        range=[_shifted(days[0], -14), _shifted(days[-1], 14)] if days else None)
 
 
 def _spans(days: Sequence[date]) -> list[tuple[date, date]]:
@@ -92,7 +99,7 @@ def mark_days(figure: go.Figure, trend: pl.DataFrame, lang: str) -> None:
     """Grey bands over days not loaded; a "so far" note over a day in progress."""
     missing = trend.filter(~pl.col("loaded"))["date"].to_list()
     for first, last in _spans(missing):
-        figure.add_vrect(x0=first - timedelta(hours=12), x1=last + timedelta(hours=12), fillcolor=NOT_LOADED_BAND,
+        figure.add_vrect(x0=_shifted(first, -12), x1=_shifted(last, 12), fillcolor=NOT_LOADED_BAND,
                          line_width=0, layer="below")
     if missing:
         first = _spans(missing)[0]

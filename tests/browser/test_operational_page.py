@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from etl.dates import business_yesterday
 from etl.day_manifest import DayManifest, read_manifest
 from etl.settings import load_settings
+from services.i18n import format_day, format_moment, t
 from services.operator_auth import SESSION_KEY
 from services.refresh_actions import RANGE_QUEUE
 from tests.conftest import DemoOdoo, start_demo
@@ -176,10 +177,9 @@ def _assert_days_done(driver: webdriver.Chrome, stack: Stack, days: list[date]) 
         assert isinstance(manifest, DayManifest), f"{day} was not published"
         assert driver.find_element(By.ID, f"operational-progress-{day.isoformat()}-state").get_attribute(
             "data-state") == "done"
-        row = table.find_element(By.XPATH, f".//tr[td[1][normalize-space()='{day.isoformat()}']]")
+        row = table.find_element(By.XPATH, f".//tr[td[1][normalize-space()='{format_day(day, 'en')}']]")
         cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-        built = datetime.fromisoformat(manifest.built_at).astimezone(timezone.utc)
-        assert cells[2] == f"{built:%Y-%m-%d %H:%M:%S}"
+        assert cells[2] == format_moment(datetime.fromisoformat(manifest.built_at), "en")
         assert int(cells[3].replace(".", "")) == sum(manifest.rows.values())
 
 
@@ -281,7 +281,8 @@ def test_signed_in_an_async_refresh_of_three_days_runs_on_a_real_worker(driver: 
     _open(driver, stack, "operational-signed-in")
     assert _wait_until_finished(driver, total=3) == counts
     WebDriverWait(driver, 30).until(
-        lambda d: d.find_element(By.ID, f"operational-freshness-{DATASET}-level").text.lower() == "fresh")
+        lambda d: d.find_element(By.ID, f"operational-freshness-{DATASET}-level").get_attribute("data-level") == "fresh")
+    assert driver.find_element(By.ID, f"operational-freshness-{DATASET}-level").text.lower() == "fresh"
     driver.save_screenshot(str(artifacts / "operational_health_after_refresh.png"))
     driver.find_element(By.ID, "operational-logout").click()
     WebDriverWait(driver, 30).until(expected_conditions.visibility_of_element_located((By.ID, "operational-login")))
@@ -302,8 +303,25 @@ def test_signed_in_a_sync_refresh_runs_one_day_in_the_dashboard(driver: webdrive
     _pick_days(driver, day, day)
     driver.find_element(By.ID, "operational-sync").click()
     WebDriverWait(driver, 30).until(expected_conditions.text_to_be_present_in_element(
-        (By.ID, "operational-action-started"), f"Running POS sales for {day.isoformat()} here"))
+        (By.ID, "operational-action-started"), f"Running POS sales for {format_day(day, 'en')} here"))
     counts = _wait_until_finished(driver, total=1)
     driver.save_screenshot(str(artifacts / "operational_sync_refresh.png"))
     assert counts == {"done": "1", "failed": "0", "total": "1"}, "\n".join(stack.app.output[-30:])
     _assert_days_done(driver, stack, [day])
+
+    driver.add_cookie({"name": "nkdash_lang", "value": "id", "path": "/"})  # the same page in Bahasa Indonesia
+    driver.refresh()
+    _open(driver, stack, "operational-signed-in")
+    assert _wait_until_finished(driver, total=1) == counts
+    WebDriverWait(driver, 30).until(
+        expected_conditions.visibility_of_element_located((By.ID, "operational-freshness-table")))
+    driver.save_screenshot(str(artifacts / "operational_sync_refresh_id.png"))
+    summary = driver.find_element(By.ID, "operational-progress-summary").text
+    assert summary == "Muat ulang sync Penjualan kasir (POS): 1 dari 1 hari selesai, 0 gagal (selesai)"
+    assert driver.find_element(By.ID, f"operational-progress-{day.isoformat()}-state").text.lower() == "selesai"
+    assert format_day(day, "id") in driver.find_element(By.ID, "operational-progress-table").text
+    level = driver.find_element(By.ID, f"operational-freshness-{DATASET}-level")
+    assert level.text.lower() == t(f"freshness-{level.get_attribute('data-level')}", "id")
+    health = driver.find_element(By.ID, "operational-health").text
+    assert not {"rows", "quarantined", "fresh", "stale", "failing", "none"} & set(health.lower().split())
+    assert "Celery workers answering" not in health and " baris" in health  # the last run: "… 1.234 baris, 0,4 dtk"

@@ -166,6 +166,23 @@ def write_stock_lake(root: Path, source: Path) -> Path:
     return root
 
 
+def with_all_root(source: Path, root: Path) -> Path:
+    """Copy the lake at `source` to `root` with Odoo's category tree: every category under a root `All` (id 1), the
+    paths and the products' category_name starting with `All / `; `root`."""
+    shutil.copytree(source, root)
+    path = dimension_path(root, "dim_categories")
+    categories = pl.read_parquet(path)
+    all_root = categories.head(1).with_columns(category_id=pl.lit(1, pl.Int64), name=pl.lit("All"),
+                                               complete_name=pl.lit("All"), parent_id=pl.lit(None, pl.Int64))
+    under_all = categories.with_columns(complete_name=pl.format("All / {}", pl.col("complete_name")),
+                                        parent_id=pl.col("parent_id").fill_null(1))
+    pl.concat([all_root, under_all]).write_parquet(path)
+    path = dimension_path(root, "dim_products")
+    products = pl.read_parquet(path)
+    products.with_columns(category_name=pl.format("All / {}", pl.col("category_name"))).write_parquet(path)
+    return root
+
+
 def published_rows(root: Path, dataset: str, fact: str) -> pl.DataFrame:
     """Every row of `fact` the manifests of `dataset` publish."""
     manifests = day_manifests(root, dataset).values()

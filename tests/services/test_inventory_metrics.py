@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -14,7 +14,9 @@ from etl.reconcile.inventory_moves import on_hand_from_moves
 from services import inventory_charts, inventory_metrics
 from services.duckdb_connector import Lake
 from services.filters import Selection
-from tests.services.stock_lake import END, SNAPSHOTS, published_rows, selected_products, stock_lake, stock_lake_root
+from services.periods import coverage
+from tests.services.stock_lake import (END, SNAPSHOTS, published_rows, selected_products, stock_lake, stock_lake_root,
+                                       with_all_root)
 
 __all__ = ["stock_lake", "stock_lake_root"]
 
@@ -226,3 +228,68 @@ def test_the_pareto_chart_draws_large_catalogues_as_runs_of_ranks() -> None:
     assert [trace.name for trace in bars] == ["Class A", "Class B", "Class C"]
     assert sum(sum(trace.y) for trace in bars) == pytest.approx(sales["revenue"].sum())
     assert line.y[-1] == pytest.approx(100.0)
+
+
+def test_category_labels_leave_out_the_common_all_root(stock_lake_root: Path, tmp_path: Path) -> None:
+    root = with_all_root(stock_lake_root, tmp_path / "lake")
+    lake = Lake(root, cache_ttl_seconds=0)
+    try:
+        page = inventory_metrics.inventory_page(lake, FEBRUARY)
+    finally:
+        lake.close()
+    labels = as_dict(page.by_category, "category_id", "label")
+    assert labels[101] == "Food / Basic"  # dim_products says "All / Food / Basic"
+    for frame in (page.by_category["label"], page.low_stock["category"], page.dead_stock["category"],
+                  page.abc["category"]):
+        assert not frame.drop_nulls().str.starts_with("All").any()
+    assert page.low_stock.columns.index("category") == page.low_stock.columns.index("category_id") + 1
+
+
+@pytest.mark.parametrize(("lang", "text", "hover"), [
+    ("en", "Rp 1.5M · 1,234 units", ["Food / Basic", "Rp 1,500,000", "1,234 units"]),
+    ("id", "Rp 1,5 jt · 1.234 unit", ["Food / Basic", "Rp 1.500.000", "1.234 unit"]),
+])
+def test_stock_bars_are_the_value_labelled_with_value_and_quantity(lang: str, text: str, hover: list[str]) -> None:
+    grouped = pl.DataFrame({"category_id": [101, None], "label": ["Food / Basic", None],
+                            "quantity": [1234.0, 2.5], "value": [1_500_000.0, 20_000.0]})
+    (bars,) = inventory_charts.stock_value_bars(grouped, "category_id", "light", lang).data
+    assert list(bars.x) == [20_000.0, 1_500_000.0]  # smallest first: the largest is drawn on top
+    assert bars.text[-1] == text and bars.text[0].endswith("2,50 unit" if lang == "id" else "2.50 units")
+    assert list(bars.customdata[-1]) == hover
+    assert all(isinstance(cell, str) for row in bars.customdata for cell in row)  # formatted, never raw floats
+
+
+def test_the_period_coverage_counts_the_days_whose_moves_are_loaded(stock_lake: Lake) -> None:
+    selection = Selection("custom", date(2024, 2, 1), date(2024, 3, 10))
+    result = inventory_metrics.moves_coverage(stock_lake, selection, today=date(2024, 3, 5))
+    assert result.state == "partly" and len(result.loaded) == 29 and result.days == 39 and result.future == 5
+
+
+def test_movements_leave_days_not_loaded_as_gaps_under_a_band(stock_lake: Lake) -> None:
+    selection = Selection("custom", date(2024, 2, 20), date(2024, 3, 5))
+    moves = inventory_metrics.movements(stock_lake, selection)
+    period = inventory_metrics.moves_coverage(stock_lake, selection, today=date(2024, 12, 31))
+    figure = inventory_charts.movement_chart(moves, period, "light", "en")
+    missing = [date(2024, 3, day) for day in range(1, 6)]
+    for trace in figure.data:
+        by_day = dict(zip(trace.x, trace.y))
+        assert [by_day[day] for day in missing] == [None] * 5  # gaps, not zeros
+    (band,) = [shape for shape in figure.layout.shapes if shape.type == "rect"]
+    assert (band.x0, band.x1) == (datetime(2024, 2, 29, 12), datetime(2024, 3, 5, 12))
+    assert "not loaded" in [annotation.text for annotation in figure.layout.annotations]
+
+
+def test_long_periods_draw_weeks_spanning_their_days_and_say_when_partly_loaded(stock_lake: Lake) -> None:
+    start, end = date(2023, 12, 1), date(2024, 3, 10)
+    moves = inventory_metrics.movements(stock_lake, Selection("custom", start, end))
+    days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+    loaded = [day for day in days if day.month in (1, 2) and day.year == 2024]
+    figure = inventory_charts.movement_chart(moves, coverage(start, end, loaded, end, partial=[date(2024, 2, 29)]),
+                                             "light", "en")
+    trace = figure.data[0]
+    assert trace.xperiodalignment == "middle" and trace.xperiod == inventory_charts.WEEK_MS
+    labels = dict(zip(trace.x, (row[0] for row in trace.customdata)))
+    assert labels[date(2024, 2, 26)] == "Week of 26 Feb 2024 (4 of 7 days loaded)"  # 1–3 March not loaded
+    assert labels[date(2024, 2, 19)] == "Week of 19 Feb 2024"
+    assert dict(zip(trace.x, trace.marker.pattern.shape))[date(2024, 2, 26)] == "/"  # 29 Feb in progress
+    assert {annotation.text for annotation in figure.layout.annotations} >= {"not loaded", "so far"}
