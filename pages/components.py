@@ -487,7 +487,11 @@ def chart_card(graph_id: str, title: str, note: str | None = None, height: int =
     lang = lang or current_language()
     graph = dcc.Graph(id=graph_id, config=graph_config(graph_id), style={"height": f"{height}px"},
                       figure=_blank_figure())
-    return _card(graph_id, title, note, dcc.Loading(graph, **_LOADING), lang, export, hint)
+    # while the chart's callback runs (the first time, and at each filter change): a skeleton of the chart's size
+    # over it, so the card never changes height
+    skeleton = dmc.Skeleton(h=height, w="100%", radius="sm", style={"minWidth": "260px"})
+    loading = dcc.Loading(graph, **{**_LOADING, "custom_spinner": skeleton})
+    return _card(graph_id, title, note, loading, lang, export, hint)
 
 
 def table_card(table_id: str, title: str, note: str | None = None, *, lang: str | None = None,

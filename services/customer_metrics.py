@@ -1,7 +1,8 @@
 """Customer KPIs (DESIGN §6): the one definition of each customer number the pages show.
 
-Over `fact_sales_all` (POS and invoice lines, refunds negative) summed per order (the `sales_orders` serving table;
-under a category or brand filter, the selected lines summed per order) for the selected period; every filter of
+Over `fact_sales_all` (POS and invoice lines, refunds negative) summed per order and then per day, channel, store and
+customer (the `customer_days` serving table; under a category or brand filter, the selected lines summed so) for
+the selected period; every filter of
 the bar applies to the lines: store (POS lines only: invoices have no store), channel, category (with
 subcategories), brand.
 A customer is a line's `customer_id` (null = walk-in); an order is a (channel, order_id) with a non-refund line.
@@ -24,27 +25,35 @@ import polars as pl
 
 from services.duckdb_connector import Lake
 from services.filters import Selection
-from services.sales_metrics import orders_cte, sales_days, sales_filters, sales_partial_days
+from services.lake_sql import CUSTOMER_DAY_SUMS
+from services.sales_metrics import (filtered_rows, orders_cte, sales_days, sales_filters,
+                                    sales_partial_days)
 
 ORDER_BUCKETS = 5  # orders-per-customer histogram: 1, 2, 3, 4, 5+
 TOP_CUSTOMERS = 20
 
 
-def _orders_cte(selection: Selection) -> tuple[str, dict[str, Any]]:
-    """`WITH … orders AS (…)`: one row per selected order (services.sales_metrics: the `sales_orders` serving table,
-    or the selected lines summed per order under a category or brand filter) with its customer, day, revenue and
-    whether it has a non-refund line (`sold`)."""
-    return orders_cte(sales_filters(selection))
+def _customer_days_cte(selection: Selection) -> tuple[str, dict[str, Any]]:
+    """`WITH … days AS (…)`: the selection's orders summed per business day, channel, store and customer
+    (lake_sql.CUSTOMER_DAY_SUMS): the `customer_days` serving table when every filter is order-level, the selected
+    lines summed per order and then per day and customer under a category or brand filter."""
+    filters = sales_filters(selection)
+    if not filters.cuts_orders:
+        ctes, params = filtered_rows(filters, "customer_days")
+        return f"{ctes},\n    days AS (SELECT * FROM lines)", params
+    ctes, params = orders_cte(filters)
+    return (f"{ctes},\n    days AS (SELECT date, channel, store_id, customer_id, {CUSTOMER_DAY_SUMS} FROM orders "
+            "GROUP BY ALL)"), params
 
 
 _PER_CUSTOMER_SQL = """
     per_customer AS (
-        SELECT customer_id, sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS orders,
+        SELECT customer_id, sum(revenue) AS revenue, CAST(sum(orders) AS BIGINT) AS orders,
                max(date) AS last_purchase
-        FROM orders WHERE customer_id IS NOT NULL GROUP BY customer_id
+        FROM days WHERE customer_id IS NOT NULL GROUP BY customer_id
     ),
     first_purchase AS (
-        SELECT customer_id, min(date) AS first_purchase FROM sales_orders
+        SELECT customer_id, min(date) AS first_purchase FROM customer_days
         WHERE sold AND customer_id IN (SELECT customer_id FROM per_customer) GROUP BY customer_id
     ),
     customers AS (
@@ -57,7 +66,7 @@ _BY_DAY_SQL = """
     by_day AS (
         SELECT date, sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE customer_id IS NOT NULL), 0.0)
                AS identified_revenue, count(DISTINCT customer_id) FILTER (WHERE sold) AS customers
-        FROM orders GROUP BY date
+        FROM days GROUP BY date
     )"""
 _CUSTOMER_COLUMNS = ["customer_id", "customer", "ref", "revenue", "orders", "last_purchase", "first_purchase", "is_new"]
 
@@ -69,7 +78,7 @@ def _sorted_customers(frame: pl.DataFrame) -> pl.DataFrame:
 def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
     """One row per identified customer of the selection: revenue, orders, last purchase in the period, first
     purchase ever, whether new, and the partner's name and ref."""
-    ctes, params = _orders_cte(selection)
+    ctes, params = _customer_days_cte(selection)
     return _sorted_customers(lake.query(f"{ctes},{_PER_CUSTOMER_SQL}\n    SELECT * FROM customers",
                                         {**params, "start": selection.start}))
 
@@ -91,13 +100,13 @@ def _calendar(lake: Lake, selection: Selection, by_day: pl.DataFrame) -> pl.Data
 
 def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
     """`_calendar` of the selection."""
-    ctes, params = _orders_cte(selection)
+    ctes, params = _customer_days_cte(selection)
     return _calendar(lake, selection, lake.query(f"{ctes},{_BY_DAY_SQL}\n    SELECT * FROM by_day", params))
 
 
 def _customers_and_days(lake: Lake, selection: Selection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`customers` and `daily` from one query (the selected orders are read once for both)."""
-    ctes, params = _orders_cte(selection)
+    ctes, params = _customer_days_cte(selection)
     frame = lake.query(
         f"""{ctes},{_PER_CUSTOMER_SQL},{_BY_DAY_SQL}
     SELECT 'customer' AS part, * FROM customers UNION ALL BY NAME SELECT 'day' AS part, * FROM by_day""",

@@ -16,9 +16,9 @@ live in its day's file) and embed no dimension attribute, so a dimension change 
 carries `source_day`, the business day of the file it came from (its `date` may differ when a row is mis-dated): a
 refresh replaces a day's rows by that column, so every row of a replaced file goes, whatever its `date`. They are
 `sales_lines` (one row per sales line) and, derived from it, aggregates at the grains the pages read: `sales_cells`
-(the sales cube), `sales_products`, `sales_orders` (one row per order), `sales_cashiers`, `sales_baskets`; from the
-payments, `payments_daily` and `order_payments`; from the stock moves, `moves_daily`. Where they are kept: services.serving_base (shared file) and
-services.serving_reader (each process's delta).
+(the sales cube), `sales_products`, `sales_orders` (one row per order), `sales_cashiers`, `sales_baskets`,
+`customer_days`; from the payments, `payments_daily` and `order_payments`; from the stock moves, `moves_daily`. Where
+they are kept: services.serving_base (shared file) and services.serving_reader (each process's delta).
 
 Grain and tax basis: fact_sales is one row per POS order line, `revenue` tax included after discount
 (price_subtotal_incl), `revenue_excl_tax` = price_subtotal, refunds negative with `is_refund`; fact_payments one row
@@ -222,6 +222,11 @@ CASHIER_SUMS = """sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS order
 CASHIER_COLUMNS = ("revenue", "orders", "sold_units", "refunds", "discount")
 BASKET_UNITS = "CAST(round(sold_units) AS BIGINT)"
 
+# One row per business day, channel, store and customer (walk-ins: customer null) of order rows (ORDER_SUMS_SQL):
+# Σ revenue, the orders with a sold line, and whether any has one. The Customers page reads `customer_days` (these
+# rows of `sales_orders`, per source day) when every filter is order-level: a third of the order rows.
+CUSTOMER_DAY_SUMS = """sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS orders, bool_or(sold) AS sold"""
+
 # Grain: one row per POS order × payment method (and source day): Σ amount, beside the order's revenue (Σ of its
 # lines' revenue), for payment mixes that follow a product selection.
 _ORDER_PAYMENTS_SQL = f"""
@@ -300,6 +305,10 @@ def serving_tables() -> tuple[ServingTable, ...]:
                      lambda relations: f"SELECT date, channel, store_id, {BASKET_UNITS} AS units, count(*) AS orders, "
                                        f"source_day FROM {relations['sales_orders']} WHERE sold GROUP BY ALL "
                                        "ORDER BY date",
+                     source="sales_orders"),
+        ServingTable("customer_days", sales_facts,
+                     lambda relations: f"SELECT date, channel, store_id, customer_id, {CUSTOMER_DAY_SUMS}, source_day "
+                                       f"FROM {relations['sales_orders']} GROUP BY ALL ORDER BY date",
                      source="sales_orders"),
         ServingTable("moves_daily", (MOVES_FACT,),
                      lambda relations: _MOVES_DAILY_SQL.format(source=relations[MOVES_FACT])),

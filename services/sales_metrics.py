@@ -109,7 +109,7 @@ def _order_conditions(filters: SalesFilters, params: dict[str, Any]) -> list[str
     return conditions
 
 
-def _filtered_lines(filters: SalesFilters, table: str = "sales_lines") -> tuple[str, dict[str, Any]]:
+def filtered_rows(filters: SalesFilters, table: str = "sales_lines") -> tuple[str, dict[str, Any]]:
     """`WITH [RECURSIVE] … lines AS (…)`: the rows of the serving table `table` the filters select (grain: the
     table's, one row per sales line for `sales_lines`).
 
@@ -206,7 +206,7 @@ def sales_cube(lake: Lake, filters: SalesFilters, grain: Mapping[str, str] = CUB
     and source day, services.lake_sql.cube_sql); with one, the selected lines are summed.
     """
     if filters.cuts_orders:
-        ctes, params = _filtered_lines(filters)
+        ctes, params = filtered_rows(filters)
         cells = cube_sql("lines", {name: CUBE_GRAIN[name] for name in grain})
         ctes += ","
     else:
@@ -265,7 +265,7 @@ def _compared(name: str, current: float | None, earlier: float | None) -> tuple[
 def _period_kpis(lake: Lake, filters: SalesFilters) -> dict[str, float | None]:
     """The KPIs of a selection: the sales cube's measures over the whole selection, without its cells."""
     if filters.cuts_orders:
-        ctes, params = _filtered_lines(filters)
+        ctes, params = filtered_rows(filters)
         sql = f"{ctes}\n    {cube_sql('lines', {})}"
     else:
         params = {}
@@ -370,7 +370,7 @@ def product_sales(lake: Lake, filters: SalesFilters) -> pl.DataFrame:
     `label` is `[default_code] name` (the code tells products with the same name apart); `category_name` is the
     category path without the common root (`Food / Snacks`, not `All / Food / Snacks`).
     """
-    ctes, params = _filtered_lines(filters, "sales_products")
+    ctes, params = filtered_rows(filters, "sales_products")
     products = lake.query(
         f"""{ctes},
     by_product AS (
@@ -429,9 +429,9 @@ def orders_cte(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
     """`WITH … orders AS (…)`: one row per selected order with its selected lines' sums (lake_sql.ORDER_SUMS_SQL):
     the `sales_orders` serving table when every filter is order-level, the selected lines summed otherwise."""
     if not filters.cuts_orders:
-        ctes, params = _filtered_lines(filters, "sales_orders")
+        ctes, params = filtered_rows(filters, "sales_orders")
         return f"{ctes},\n    orders AS (SELECT * FROM lines)", params
-    ctes, params = _filtered_lines(filters)
+    ctes, params = filtered_rows(filters)
     return f"{ctes},\n    orders AS MATERIALIZED ({ORDER_SUMS_SQL.format(lines='lines', more_keys='')})", params
 
 
@@ -496,13 +496,13 @@ def _order_level_breakdown(lake: Lake, filters: SalesFilters, part: str, largest
     """One breakdown from its serving table (`sales_baskets`, `sales_cashiers`, `payments_daily`) when every filter
     is order-level."""
     if part == "baskets":
-        ctes, params = _filtered_lines(filters, "sales_baskets")
+        ctes, params = filtered_rows(filters, "sales_baskets")
         rows = "(SELECT units, orders FROM lines)"
     elif part == "cashiers":
-        ctes, params = _filtered_lines(replace(filters, channel="pos"), "sales_cashiers")
+        ctes, params = filtered_rows(replace(filters, channel="pos"), "sales_cashiers")
         rows = f"(SELECT cashier_id, {resummed(CASHIER_COLUMNS)} FROM lines GROUP BY cashier_id)"
     else:  # invoices have no POS payment
-        ctes, params = _filtered_lines(replace(filters, channel=None), "payments_daily")
+        ctes, params = filtered_rows(replace(filters, channel=None), "payments_daily")
         rows = "(SELECT * FROM lines WHERE false)" if filters.channel == "invoice" else "lines"
     if part == "baskets":
         params["largest"] = largest
