@@ -1,5 +1,6 @@
-"""The Inventory and Customers pages in a real browser at desktop (1440 px) and phone (390 px) widths, served by
-`python app.py` over the stock test lake: the numbers shown equal the services', nothing overflows the page sideways,
+"""The Inventory and Customers pages in a real browser, served by `python app.py` over the stock test lake: at desktop
+(1440 px) in English and the light theme over the period, and at phone width (390 px) in Indonesian and the dark
+theme with a category filter in the URL. The numbers shown equal the services', nothing overflows the page sideways,
 no console errors; full-page screenshots in tests/artifacts/."""
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PERIOD = Selection("custom", date(2024, 2, 1), END)
 QUERY = f"?from={PERIOD.start.isoformat()}&to={PERIOD.end.isoformat()}"
 WIDTHS = {"desktop": 1440, "phone": 390}
+FOOD = 100  # a root category of the small lake: its subcategories' products
+# (device, language, theme, category filter or None)
+VIEWS = [("desktop", "en", "light", None), ("phone", "id", "dark", FOOD)]
+
+
+def _view(category: int | None) -> tuple[str, Selection]:
+    """The URL query and the selection of a view: the period, with the category when given."""
+    if category is None:
+        return QUERY, PERIOD
+    return f"{QUERY}&category={category}", Selection("custom", PERIOD.start, PERIOD.end, category_ids=(category,))
 INVENTORY_KPIS = {"stock_value": "on_hand_value", "stock_units": "on_hand_units", "skus_in_stock": "skus_in_stock",
                   "low_stock": "low_stock_skus", "dead_stock": "dead_stock_skus",
                   "dead_stock_value": "dead_stock_value", "stock_variance": "variance_skus"}
@@ -47,17 +58,23 @@ def stock_dashboard(stock_lake_root: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser(driver: webdriver.Chrome, stock_dashboard: str) -> Iterator[webdriver.Chrome]:
-    """The shared browser in English with an empty console log; its window size put back afterwards."""
+    """The shared browser with an empty console log; its window size, language and theme put back afterwards."""
     size = driver.get_window_size()
     driver.get(f"{stock_dashboard}/health")
-    driver.add_cookie({"name": "nkdash_lang", "value": "en"})
     driver.get_log("browser")
     yield driver
     driver.set_window_size(size["width"], size["height"])
+    driver.get(f"{stock_dashboard}/health")
+    driver.delete_cookie("nkdash_lang")
+    driver.execute_script("window.localStorage.clear();")
 
 
-def _open(driver: webdriver.Chrome, url: str, width: int, ready: str) -> None:
+def _open(driver: webdriver.Chrome, url: str, width: int, ready: str, lang: str = "en", theme: str = "light") -> None:
+    """Open `url` at `width` px in `lang` and `theme`, remembered as the switches remember them."""
     driver.set_window_size(width, 1200)
+    driver.add_cookie({"name": "nkdash_lang", "value": lang, "path": "/"})
+    driver.execute_script("window.localStorage.setItem('app-language', JSON.stringify(arguments[0]));"
+                          "window.localStorage.setItem('mantine-color-scheme-value', arguments[1]);", lang, theme)
     driver.get(url)
     WebDriverWait(driver, 60).until(expected_conditions.visibility_of_element_located((By.ID, ready)))
 
@@ -92,19 +109,22 @@ def _rows(driver: webdriver.Chrome, table_id: str) -> list[list[str]]:
     return [[cell.get_attribute("textContent") for cell in row.find_elements(By.TAG_NAME, "td")] for row in rows]
 
 
-@pytest.mark.parametrize("device", WIDTHS)
+@pytest.mark.parametrize(("device", "lang", "theme", "category"), VIEWS, ids=[view[0] for view in VIEWS])
 def test_inventory_page_shows_the_services_figures(browser: webdriver.Chrome, stock_dashboard: str, stock_lake: Lake,
-                                                    device: str) -> None:
-    _open(browser, f"{stock_dashboard}/inventory{QUERY}", WIDTHS[device], "inventory-kpi-stock_value-value")
+                                                    device: str, lang: str, theme: str, category: int | None) -> None:
+    query, selection = _view(category)
+    _open(browser, f"{stock_dashboard}/inventory{query}", WIDTHS[device], "inventory-kpi-stock_value-value", lang,
+          theme)
     _wait_for_graphs(browser, ["inventory-by-location", "inventory-by-category", "inventory-by-brand",
                                "inventory-abc", "inventory-movements"])
-    page = inventory_metrics.inventory_page(stock_lake, PERIOD)
+    page = inventory_metrics.inventory_page(stock_lake, selection)
     assert page.summary is not None
     for key, field in INVENTORY_KPIS.items():
         assert float(_kpi(browser, "inventory", key)) == pytest.approx(getattr(page.summary, field)), key
     assert float(_kpi(browser, "inventory", "sell_through")) == pytest.approx(page.sell_through.pct)
-    assert "quants that day" in browser.find_element(By.ID, "inventory-snapshot-source").text
-    assert "29 Feb 2024" in browser.find_element(By.ID, "inventory-snapshot-source").text
+    source = browser.find_element(By.ID, "inventory-snapshot-source").text
+    assert "29 Feb 2024" in source and ("quants that day" in source) == (lang == "en")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
     low = _rows(browser, "inventory-low-stock-table")
     assert [row[0] for row in low] == page.low_stock["product"].to_list()  # fewer than a page shows
     dead = _rows(browser, "inventory-dead-stock-table")
@@ -117,13 +137,15 @@ def test_inventory_page_shows_the_services_figures(browser: webdriver.Chrome, st
     _assert_no_console_errors(browser)
 
 
-@pytest.mark.parametrize("device", WIDTHS)
+@pytest.mark.parametrize(("device", "lang", "theme", "category"), VIEWS, ids=[view[0] for view in VIEWS])
 def test_customers_page_shows_the_services_figures(browser: webdriver.Chrome, stock_dashboard: str, stock_lake: Lake,
-                                                   device: str) -> None:
-    _open(browser, f"{stock_dashboard}/customers{QUERY}", WIDTHS[device], "customers-kpi-unique_customers-value")
+                                                   device: str, lang: str, theme: str, category: int | None) -> None:
+    query, selection = _view(category)
+    _open(browser, f"{stock_dashboard}/customers{query}", WIDTHS[device], "customers-kpi-unique_customers-value",
+          lang, theme)
     _wait_for_graphs(browser, ["customers-trend", "customers-new-returning", "customers-frequency",
                                "customers-top-chart"])
-    page = customer_metrics.customers_page(stock_lake, PERIOD)
+    page = customer_metrics.customers_page(stock_lake, selection)
     for key in ("identified_share", "identified_revenue", "unique_customers", "revenue_per_customer",
                 "new_customers", "returning_customers", "repeat_rate", "purchase_frequency"):
         assert float(_kpi(browser, "customers", key)) == pytest.approx(getattr(page.summary, key)), key
