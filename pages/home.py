@@ -9,7 +9,7 @@ from dash import Input, Output, callback
 
 from etl.settings import get_settings
 from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, dataset_title,
-                              health_table, iso_day, kpi_box, page_header, page_today, sales_kpi_grid)
+                              export_menu, health_table, iso_day, kpi_box, page_header, page_today, sales_kpi_grid)
 from services import alerts, sales_charts, sales_metrics
 from services.duckdb_connector import get_lake
 from services.filters import Selection
@@ -56,7 +56,9 @@ def layout(**query: str) -> dmc.Stack:
             kpi_box(f"{PREFIX}-kpis", count=6),
             dmc.SimpleGrid([
                 chart_card(f"{PREFIX}-revenue-trend", t("home-trend", lang), lang=lang, export=True),
-                dmc.Card([dmc.Text(t("home-alerts", lang), fw=600), dmc.Box(id=f"{PREFIX}-alerts")],
+                dmc.Card([dmc.Group([dmc.Text(t("home-alerts", lang), fw=600), export_menu(f"{PREFIX}-alerts", lang)],
+                                    justify="space-between", align="flex-start", wrap="nowrap"),
+                          dmc.Box(id=f"{PREFIX}-alerts")],
                          withBorder=True, radius="md", p="sm", mih=200),
             ], cols={"base": 1, "lg": 2}, spacing="sm"),
             dmc.Title(t("home-health", lang), order=4, mt="xs"),
@@ -88,6 +90,8 @@ def update_sales(state: dict | None, scheme: str | None) -> tuple:
 
 
 FILTERS.export(f"{PREFIX}-revenue-trend", _trend)
+FILTERS.export(f"{PREFIX}-alerts", lambda selection: alerts.alert_rows(
+    get_lake(), selection, health_report(get_settings(), lake=get_lake())[0]))
 
 
 def _alert(title: str, color: str, lines: list[str], note: str | None, element_id: str, lang: str) -> dmc.Alert:

@@ -74,3 +74,22 @@ def data_alerts(report: Mapping[str, Any]) -> list[DataAlert]:
                   [item["day"] for item in entry["failed_days"]], len(entry["missing_days"]))
         for name, entry in report["datasets"].items() if entry["status"] != "ok"
     ]
+
+
+def alert_rows(lake: Lake, selection: Selection, report: Mapping[str, Any]) -> pl.DataFrame:
+    """Every alert of the Overview as one table (the card's export): `alert` = out_of_stock_a_item | negative_margin
+    | data, with the columns of its kind (the others null) and exact values."""
+    parts = [out_of_stock_a_items(lake, selection).with_columns(alert=pl.lit("out_of_stock_a_item"))]
+    if profit_loaded(lake, selection):
+        parts.append(negative_margins(lake, selection).with_columns(alert=pl.lit("negative_margin")))
+    late = data_alerts(report)
+    if late:
+        parts.append(pl.DataFrame({
+            "dataset": [item.dataset for item in late], "status": [item.status for item in late],
+            "last_processed": [item.last_processed for item in late],
+            "failed_days": [", ".join(item.failed_days) for item in late],
+            "missing_days": [item.missing_days for item in late],
+        }, schema={"dataset": pl.String, "status": pl.String, "last_processed": pl.String, "failed_days": pl.String,
+                   "missing_days": pl.Int64}).with_columns(alert=pl.lit("data")))
+    rows = pl.concat(parts, how="diagonal_relaxed")
+    return rows.select("alert", *[column for column in rows.columns if column != "alert"])

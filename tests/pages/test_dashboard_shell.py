@@ -48,14 +48,14 @@ def test_the_language_cookie_renders_the_page(client: FlaskClient, cookie: str |
     assert overview in layout and '"locale": "%s"' % lang in layout.replace('":"', '": "')
 
 
-def _download(client: FlaskClient, chart: str, fmt: str) -> dict:
+def _download(client: FlaskClient, chart: str, fmt: str, page: str = "sales") -> dict:
     clicks = {"csv": 1 if fmt == "csv" else 0, "xlsx": 1 if fmt == "xlsx" else 0}
     payload = {
         "output": f"{chart}-download.data",
         "outputs": {"id": f"{chart}-download", "property": "data"},
         "inputs": [{"id": f"{chart}-{name}", "property": "n_clicks", "value": value} for name, value in clicks.items()],
         "changedPropIds": [f"{chart}-{fmt}.n_clicks"],
-        "state": [{"id": "sales-filters", "property": "data", "value": STATE}],
+        "state": [{"id": f"{page}-filters", "property": "data", "value": STATE}],
     }
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
@@ -80,6 +80,13 @@ def test_a_chart_exports_its_data_as_csv_and_excel(client: FlaskClient, small_la
     assert workbook["filename"] == "sales-top-products.xlsx"
     with zipfile.ZipFile(io.BytesIO(base64.b64decode(workbook["content"]))) as archive:
         assert "xl/worksheets/sheet1.xml" in archive.namelist()
+
+
+def test_the_overview_alerts_export_as_a_table(client: FlaskClient) -> None:
+    sent = _download(client, "home-alerts", "csv", page="home")
+    frame = pl.read_csv(io.BytesIO(base64.b64decode(sent["content"])[3:]))
+    assert sent["filename"] == "home-alerts.csv" and frame.columns[0] == "alert"
+    assert set(frame["alert"]) <= {"out_of_stock_a_item", "negative_margin", "data"}
 
 
 def test_a_future_period_says_so_instead_of_zeros(client: FlaskClient) -> None:

@@ -94,3 +94,21 @@ def test_data_alerts_list_every_dataset_not_ok() -> None:
     found = alerts.data_alerts(report)
     assert [(item.dataset, item.status) for item in found] == [("b", "stale"), ("c", "failing"), ("d", "unreadable")]
     assert found[0].missing_days == 1 and found[1].failed_days == ["2024-02-28"]
+
+
+def test_the_alerts_export_holds_every_alert_of_the_card(stock_lake_root: Path) -> None:
+    report = {"datasets": {"purchases": {"title": "Purchases", "status": "failing", "last_processed_date": "2024-02-27",
+                                         "failed_days": [{"day": "2024-02-28", "step": "extract", "error": "x"}],
+                                         "missing_days": []}}}
+    lake = Lake(stock_lake_root, cache_ttl_seconds=0)
+    try:
+        rows = alerts.alert_rows(lake, FEBRUARY, report)
+        stock = alerts.out_of_stock_a_items(lake, FEBRUARY)
+    finally:
+        lake.close()
+    assert rows.columns[0] == "alert"
+    out_of_stock = rows.filter(pl.col("alert") == "out_of_stock_a_item")
+    assert out_of_stock["product_id"].to_list() == stock["product_id"].to_list() and stock.height > 0
+    assert out_of_stock["revenue"].to_list() == stock["revenue"].to_list()  # exact, not formatted
+    data = rows.filter(pl.col("alert") == "data").row(0, named=True)
+    assert (data["dataset"], data["status"], data["failed_days"]) == ("purchases", "failing", "2024-02-28")
