@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import atexit
 import logging
+import shutil
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -62,6 +64,9 @@ logger = logging.getLogger(__name__)
 CACHE_MAX_ENTRIES = 512
 REFRESH_INTERVAL_SECONDS = 1.0  # a change check is a few stats; a changed day is served within about a second
 SERVING_MEMORY_LIMIT = "128MB"  # DuckDB's buffer pool and query memory in a serving process (shared base mode)
+# Queries a process runs at once (the others wait their turn): DuckDB already spreads one query over every core, so
+# more at once only split the memory limit between them (at 100M lines, four did not fit in 128 MB).
+QUERY_SLOTS = 2
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,13 @@ class Lake:
         self._before_commit = before_commit
         self._connection = duckdb.connect(":memory:")
         self._connection.execute("SET GLOBAL enable_object_cache = true")
+        # where a query spills past the memory limit: the process's own folder (the working directory, DuckDB's
+        # default, is not writable in the container), removed at exit
+        self._spill = tempfile.mkdtemp(prefix="nkdash-duckdb-")
+        atexit.register(shutil.rmtree, self._spill, ignore_errors=True)
+        self._connection.execute(f"SET GLOBAL temp_directory = {sql_string(self._spill)}")
+        self._slots = threading.BoundedSemaphore(QUERY_SLOTS)
+        self._alone = threading.Lock()  # a query retried after running out of memory runs with every slot
         self._connection.execute("SET GLOBAL TimeZone = 'UTC'")  # TIMESTAMPTZ results come back in UTC
         self._serving = ServingReader(self._connection, self.root, timezone, shared=False)
         if shared_base:
@@ -272,14 +284,29 @@ class Lake:
                 if entry is not None and entry.expires_at > time.monotonic():
                     self._cache.move_to_end(key)
                     return entry.frame
-        cursor = self._connection.cursor()
         try:
-            frame = cursor.sql(sql, params=params).pl()
-        finally:
-            cursor.close()
+            with self._slots:
+                frame = self._run(sql, params)
+        except duckdb.OutOfMemoryException as exc:
+            logger.warning("query ran out of memory; retried alone", extra={"error": short_reason(exc)})
+            with self._alone:
+                for _ in range(QUERY_SLOTS):
+                    self._slots.acquire()
+                try:
+                    frame = self._run(sql, params)
+                finally:
+                    for _ in range(QUERY_SLOTS):
+                        self._slots.release()
         if use_cache:
             self._remember(key, frame)
         return frame
+
+    def _run(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+        cursor = self._connection.cursor()
+        try:
+            return cursor.sql(sql, params=params).pl()
+        finally:
+            cursor.close()
 
     def _remember(self, key: tuple[Any, ...], frame: pl.DataFrame) -> None:
         """Cache `frame` unless a refresh committed since its version was read (it may hold either version)."""
@@ -296,6 +323,7 @@ class Lake:
 
     def close(self) -> None:
         self._connection.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
 
 
 def _freeze(value: Any) -> Any:

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -17,7 +18,7 @@ from etl.io_parquet import STAR, write_parquet_atomic
 from etl.schemas import DIMENSIONS
 from services import sales_metrics
 from services.filters import filter_choices
-from services.duckdb_connector import Lake, fact_schemas
+from services.duckdb_connector import QUERY_SLOTS, Lake, fact_schemas
 from services.sales_metrics import SalesFilters
 from tests.services.conftest import POS_FACTS, published, republish
 
@@ -94,3 +95,28 @@ def test_a_fact_appearing_after_start_is_picked_up(small_lake_root: Path, tmp_pa
     assert lake.scalar("SELECT count(*) FROM fact_sales") == source.height
     assert lake.scalar("SELECT min(date) FROM fact_sales_all") == first
     lake.close()
+
+
+def test_a_query_out_of_memory_is_retried_alone(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queries share a few slots; one that runs out of memory waits for every slot and runs again by itself."""
+    run, held_alone = Lake._run, []
+
+    def short_of_memory_once(self: Lake, sql: str, params: dict) -> pl.DataFrame:
+        if not held_alone:
+            held_alone.append(None)
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        held_alone.append(not self._slots.acquire(blocking=False))  # every slot is taken by the retry
+        return run(self, sql, params)
+
+    monkeypatch.setattr(Lake, "_run", short_of_memory_once)
+    assert lake.query("SELECT count(*) AS n FROM fact_sales").item() > 0
+    assert held_alone == [None, True]
+    assert all(lake._slots.acquire(blocking=False) for _ in range(QUERY_SLOTS))  # all given back
+
+
+def test_queries_spill_to_the_process_own_folder(tmp_path: Path) -> None:
+    lake = Lake(tmp_path, cache_ttl_seconds=0)
+    spill = Path(lake.scalar("SELECT current_setting('temp_directory')"))
+    assert spill.is_dir() and spill.name.startswith("nkdash-duckdb-")
+    lake.close()
+    assert not spill.exists()
