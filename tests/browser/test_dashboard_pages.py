@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -160,9 +161,10 @@ def test_a_click_drills_down_and_the_filters_travel_with_the_navigation(browser:
         drilled = kpi_comparison(lake, SalesFilters(date(2024, 2, 1), date(2024, 2, 20), store_ids=(int(store),)))
     finally:
         lake.close()
-    WebDriverWait(browser, WAIT).until(lambda d: float(d.find_element(By.ID, "sales-kpi-revenue-value")
-                                                       .get_attribute("data-value")) == pytest.approx(
-        drilled["revenue"].value))
+    # the cards are re-rendered after the drill-down: a card read as it is replaced is read again
+    WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: float(d.find_element(By.ID, "sales-kpi-revenue-value")
+                        .get_attribute("data-value")) == pytest.approx(drilled["revenue"].value))
     overview = browser.find_element(By.CSS_SELECTOR, 'a[href^="/?"]')
     assert f"store={store}" in overview.get_attribute("href")
     overview.click()

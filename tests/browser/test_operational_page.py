@@ -24,6 +24,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from redis import StrictRedis
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -166,7 +167,8 @@ def _wait_until_finished(driver: webdriver.Chrome, total: int) -> dict[str, str]
         values = {key: found[0].get_attribute(f"data-{key}") or "" for key in ("done", "failed", "total")}
         return values if int(values["done"]) + int(values["failed"]) == total else None
 
-    return WebDriverWait(driver, DAY_TIMEOUT).until(finished)
+    # the summary is re-rendered while the run goes on: an element read as it is replaced is read again
+    return WebDriverWait(driver, DAY_TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)).until(finished)
 
 
 def _assert_days_done(driver: webdriver.Chrome, stack: Stack, days: list[date]) -> None:
