@@ -27,11 +27,9 @@ from etl.dates import business_today, day_range, parse_day
 from etl.locks import DayLocked, LockUnavailable
 from etl.logs import configure_logging
 from etl.pipelines import day as day_steps
-from etl.pipelines.dimensions import DIMENSIONS_DATASET, prepare_dimensions, refresh_dimensions
+from etl.pipelines.dimensions import DIMENSIONS_DATASET, refresh_dimensions
 from etl.pipelines.health import health_report
-from etl.pipelines.runs import (
-    RangeOutcome, catch_up_days, nightly_days, plan_spans, resolve_datasets, run_days, run_spans,
-)
+from etl.pipelines.runs import catch_up_days, nightly_days, plan_spans, resolve_datasets, run_days
 from etl.settings import Settings, SettingsError, exit_on_invalid_settings
 from etl.published import InputsNotPublished
 from etl.status import read_status, record_failure
@@ -246,14 +244,10 @@ def _run_pipeline(dataset: str, target_date: str | None, refresh: bool, late_cha
     client = _client_for(dataset)
     target = parse_day(target_date, settings.business_timezone)
     if through_date is not None:  # one span a fan-out sized: read together, no look-back
-        outcome = RangeOutcome()
-        if refresh:
-            prepare_dimensions(client, settings)
-        run_spans(dataset, [day_range(target, parse_day(through_date, settings.business_timezone))], settings,
-                  client, outcome)
+        days = day_range(target, parse_day(through_date, settings.business_timezone))
     else:
         days = nightly_days(dataset, target, settings, client) if late_changes else [target]
-        outcome = run_days([dataset], days, settings, client, refresh_first=refresh)
+    outcome = run_days([dataset], days, settings, client, refresh_first=refresh, one_span=through_date is not None)
     outcome.raise_if_failed()
     return outcome.as_dict()
 

@@ -95,16 +95,18 @@ def run_spans(dataset: str, spans: list[list[date]], settings: Settings, client:
 
 def run_days(
     datasets: Iterable[str], days: Iterable[date], settings: Settings, client: OdooClient | None,
-    progress: Progress | None = None, refresh_first: bool = True,
+    progress: Progress | None = None, refresh_first: bool = True, one_span: bool = False,
 ) -> RangeOutcome:
-    """Run every (dataset, day), consecutive days in spans (`plan_spans`); dimensions are brought up to date once
-    first (never failing a day). A failed day is recorded, the rest go on."""
+    """Run every (dataset, day), consecutive days in spans (`plan_spans`; `one_span`: `days` are consecutive and
+    already sized, as a fan-out sends them); dimensions are brought up to date once first (never failing a day).
+    A failed day is recorded, the rest go on."""
     names, days = resolve_datasets(list(datasets)), list(days)
     if refresh_first and any(CATALOG[n].refreshes_dimensions_first for n in names):
         prepare_dimensions(client, settings)
     outcome = RangeOutcome()
     for name in names:
-        run_spans(name, plan_spans(name, days, settings, client), settings, client, outcome, progress)
+        spans = [days] if one_span else plan_spans(name, days, settings, client)
+        run_spans(name, spans, settings, client, outcome, progress)
     return outcome
 
 
