@@ -86,7 +86,7 @@ def update_sales(state: dict | None, scheme: str | None) -> tuple:
     kpis = sales_metrics.kpi_comparison(lake, filters, cube)
     trend = sales_metrics.loaded_trend(lake, filters, cube)
     return (coverage_note(coverage, lang), sales_kpi_grid(PREFIX, kpis, sales_metrics.KPI_NAMES, coverage, lang),
-            sales_charts.revenue_trend(trend, scheme or "light", current_language()))
+            sales_charts.revenue_trend(trend, scheme or "light", lang))
 
 
 FILTERS.export(f"{PREFIX}-revenue-trend", _trend)

@@ -2,9 +2,8 @@
 
 Over `fact_sales_all` (POS and invoice lines, refunds negative) summed per order and then per day, channel, store and
 customer (the `customer_days` serving table; under a category or brand filter, the selected lines summed so) for
-the selected period; every filter of
-the bar applies to the lines: store (POS lines only: invoices have no store), channel, category (with
-subcategories), brand.
+the selected period; every filter of the bar applies to the lines: store (POS lines only: invoices have no store),
+channel, category (with subcategories), brand.
 A customer is a line's `customer_id` (null = walk-in); an order is a (channel, order_id) with a non-refund line.
 
 - Identified share of revenue = Σ revenue of lines with a customer ÷ Σ revenue × 100.
@@ -26,8 +25,7 @@ import polars as pl
 from services.duckdb_connector import Lake
 from services.filters import Selection
 from services.lake_sql import CUSTOMER_DAY_SUMS
-from services.sales_metrics import (filtered_rows, orders_cte, sales_days, sales_filters,
-                                    sales_partial_days)
+from services.sales_metrics import filtered_rows, orders_cte, sales_days, sales_filters, sales_partial_days
 
 ORDER_BUCKETS = 5  # orders-per-customer histogram: 1, 2, 3, 4, 5+
 TOP_CUSTOMERS = 20

@@ -12,7 +12,7 @@ rounding is left to `services.formatting`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -38,7 +38,7 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     "basket_size": True, "discount_depth": None,
 }
 CHANNEL_FACTS = {"pos": "fact_sales", "invoice": "fact_invoice_sales"}
-TREND_GRAIN = {"date": "date", "channel": "channel"}  # the coarsest cube a daily trend (per channel) is summed from
+TREND_GRAIN = ("date", "channel")  # the coarsest cube a daily trend (per channel) is summed from
 
 
 @dataclass(frozen=True)
@@ -194,9 +194,9 @@ class Kpi:
         return self.vs_previous.change_pct
 
 
-def sales_cube(lake: Lake, filters: SalesFilters, grain: Mapping[str, str] = CUBE_GRAIN) -> pl.DataFrame:
+def sales_cube(lake: Lake, filters: SalesFilters, grain: Sequence[str] = tuple(CUBE_GRAIN)) -> pl.DataFrame:
     """The selected lines summed per business day × channel × local weekday × local hour × store (the order grain),
-    or per cell of a coarser `grain` (output column → `sales_cells` column, e.g. the day alone).
+    or per cell of a coarser `grain` (some of CUBE_GRAIN's columns, e.g. the day alone).
 
     Every order falls in exactly one cell (one day, one channel, one time, one store), so distinct-order counts add
     up across cells, and KPIs, the daily trend, the heatmap and the store comparison are all sums over this one
@@ -295,7 +295,7 @@ def _comparison_daily(lake: Lake, filters: SalesFilters, windows: Collection[Win
             days.update(window.current_days or ())
     if not days:
         return pl.DataFrame(schema={"date": pl.Date, **dict.fromkeys(_SUMMED, pl.Float64)})
-    return sales_cube(lake, filters.over(min(days), max(days), tuple(sorted(days))), {"date": "date"})
+    return sales_cube(lake, filters.over(min(days), max(days), tuple(sorted(days))), ("date",))
 
 
 def kpi_comparison(lake: Lake, filters: SalesFilters, cube: pl.DataFrame | None = None) -> dict[str, Kpi]:
