@@ -3,10 +3,11 @@
 Stock is read from the fact_stock_on_hand_snapshot of the latest snapshot_date in the selected period (its `source`
 says whether Odoo's quants were read that day or the day was reconstructed from today's quants and the moves since);
 sales from the `sales_products` serving table (fact_sales_all per day and product: POS and invoices, refunds net);
-receipts, movements and on hand from moves from `moves_daily` (fact_inventory_moves per day, product and type). Quantities are in each product's unit of measure; values are the snapshot's stock_value
-(cost, tax excluded). The category and brand filters select products; the store and channel filters do not apply
-(the dimensions link no stock location to a POS store, and stock serves every channel). Categories are labelled by
-their path without the common root (`Food / Basic`, not `All / Food / Basic`), as on the Sales and Profit pages.
+receipts, movements and on hand from moves from `moves_daily` (fact_inventory_moves per day, product and type).
+Quantities are in each product's unit of measure; values are the snapshot's stock_value (cost, tax excluded). The
+category and brand filters select products; the store and channel filters do not apply (the dimensions link no stock
+location to a POS store, and stock serves every channel). Categories are labelled by their path without the common
+root (`Food / Basic`, not `All / Food / Basic`), as on the Sales and Profit pages.
 
 - Days of cover = on hand ÷ (Σ quantity sold over the 28 days ending on the snapshot day ÷ 28), per product; low stock
   = cover < 7 days. Only products Odoo keeps stock for (storable) or present in the snapshot are judged.

@@ -1,9 +1,9 @@
 """Extract business days of stock moves: the done stock.move.line of the days and the records that classify them.
 
-A line belongs to the business day of its `date` (UTC datetime; Odoo sets it when the line is done); its move goes
-to every day one of its lines belongs to. Days are read in spans (etl/extract/spans.py), each model once a span. Filtering is on
-the line's `state` = done, never on `picked` (on Odoo 17+ a line's `quantity` is its reserved quantity until it is
-done). Each model is one paged call chain, so calls grow with pages, never with the number of lines:
+A line belongs to the business day of its `date` (UTC datetime; Odoo sets it when the line is done); its move goes to
+every day one of its lines belongs to. Days are read in spans (etl/extract/spans.py), each model once a span.
+Filtering is on the line's `state` = done, never on `picked` (on Odoo 17+ a line's `quantity` is its reserved quantity
+until it is done). Each model is one paged call chain, so calls grow with pages, never with the number of lines:
 
 - stock.move.line of the day (the done quantity: `quantity_product_uom` where fields_get has it (17+), else
   `qty_done` in the line's unit (16));

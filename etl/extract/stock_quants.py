@@ -13,12 +13,13 @@ stock.quant only knows the present, so the extractor reads, in this order:
 4. one `nkdash.snapshot` record: the day, its `source` (`quant` when D is the business day that has just ended, else
    `reconstructed` — decided here, where the clock may be read, so the cleaner stays pure) and the move window.
 
-Days are read in spans of consecutive days: steps 1, 2 and 3 happen once a span, step 2 for the moves after the
-span's last day; the done lines within the span are read one by one (same domain, `search_read`) and each day takes
-the lines dated after its own end, so its moves-after records are the span's groups plus those lines (the cleaner
-sums them per key either way). A span far in the past costs the same few calls as yesterday: Odoo returns one group
-per key touched since, never one row per move line, and groups them once a span, not once a day. Reading the moves after the quants, and only up to that moment, keeps both reads of one instant
-(a move validated while the quants are being read is the one race left).
+Days are read in spans of consecutive days: steps 1, 2 and 3 happen once a span, step 2 for the moves after the span's
+last day; the done lines within the span are read one by one (same domain, `search_read`) and each day takes the lines
+dated after its own end, so its moves-after records are the span's groups plus those lines (the cleaner sums them per
+key either way). A span far in the past costs the same few calls as yesterday: Odoo returns one group per key touched
+since, never one row per move line, and groups them once a span, not once a day. Reading the moves after the quants,
+and only up to that moment, keeps both reads of one instant (a move validated while the quants are being read is the
+one race left).
 """
 
 from __future__ import annotations

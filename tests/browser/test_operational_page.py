@@ -282,9 +282,9 @@ def test_signed_in_an_async_refresh_of_three_days_runs_on_a_real_worker(driver: 
     driver.refresh()  # the login and the followed refresh outlive a page load; the health table sees the new days
     _open(driver, stack, "operational-signed-in")
     assert _wait_until_finished(driver, total=3) == counts
-    WebDriverWait(driver, 30).until(
-        lambda d: d.find_element(By.ID, f"operational-freshness-{DATASET}-level").get_attribute("data-level") == "fresh")
-    assert driver.find_element(By.ID, f"operational-freshness-{DATASET}-level").text.lower() == "fresh"
+    badge = f"operational-freshness-{DATASET}-level"
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, badge).get_attribute("data-level") == "fresh")
+    assert driver.find_element(By.ID, badge).text.lower() == "fresh"
     driver.save_screenshot(str(artifacts / "operational_health_after_refresh.png"))
     driver.find_element(By.ID, "operational-logout").click()
     WebDriverWait(driver, 30).until(expected_conditions.visibility_of_element_located((By.ID, "operational-login")))

@@ -34,8 +34,9 @@ def odoo_sales(client: OdooClient, days: list[date], zone: ZoneInfo) -> dict[str
     orders = client.search_read_all("pos.order", [
         ("state", "in", POS_DONE), ("date_order", ">=", _utc(days[0], zone)),
         ("date_order", "<", _utc(days[-1] + timedelta(days=1), zone))], ["amount_total"])
-    lines = client.search_read_all("pos.order.line", [("order_id", "in", [order["id"] for order in orders])],
-                                   ["order_id", "qty", "price_subtotal", "price_subtotal_incl", "refunded_orderline_id"])
+    lines = client.search_read_all(
+        "pos.order.line", [("order_id", "in", [order["id"] for order in orders])],
+        ["order_id", "qty", "price_subtotal", "price_subtotal_incl", "refunded_orderline_id"])
     refund_line = [bool(line["refunded_orderline_id"]) or line["qty"] < 0 for line in lines]
     invoices = client.search_read_all("account.move", [
         ("move_type", "in", ["out_invoice", "out_refund"]), ("state", "=", "posted"),
