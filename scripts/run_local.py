@@ -3,8 +3,10 @@
 Stages:
   1. Odoo: the one named by `.env` / the environment (ODOO_URL or ODOO_HOST); when none is named, the built-in demo
      Odoo (`python -m demo_odoo`) is started on 127.0.0.1:8069 (or a free port) and the ETL is pointed at it.
-  2. Load: the last N days (default 90, ending yesterday in BUSINESS_TIMEZONE) through
-     `python -m scripts.force_refresh_pos_data`, whose progress bar streams straight to the terminal.
+  2. Load: every dataset of the catalogue (POS sales, invoice sales, inventory moves, purchases, stock on hand, then
+     profit, which is built from the others) for the last N days (default 90, ending yesterday in BUSINESS_TIMEZONE)
+     through `python -m scripts.force_refresh_pos_data --targets ...`, whose progress bar streams straight to the
+     terminal.
   3. Background tasks: when REDIS_URL answers a PING, a Celery worker and beat are started; otherwise tasks run
      in-process only and no schedule runs (said so on screen), and every child (the load included) gets
      ETL_LOCK_BACKEND=file: one machine, so a local file lock keeps runs of a day apart.
@@ -38,6 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
+from etl.catalog import CATALOG
 from etl.dates import business_yesterday
 from etl.pipelines.health import check_redis
 from etl.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
@@ -199,9 +202,10 @@ def demo_odoo_command(port: int, odoo_version: str, days: int) -> list[str]:
 
 
 def load_command(start: date, end: date) -> list[str]:
+    """The load of every dataset, in catalogue order (profit last: it is built from the facts loaded before it)."""
     return [
         sys.executable, "-m", "scripts.force_refresh_pos_data",
-        "--start", start.isoformat(), "--end", end.isoformat(), "--targets", "pos",
+        "--start", start.isoformat(), "--end", end.isoformat(), "--targets", *CATALOG,
     ]  # fmt: skip
 
 
@@ -385,7 +389,8 @@ def load_history(supervisor: Supervisor, args: argparse.Namespace, settings: Set
     if args.no_load:
         say(f"2/4 Load: {settings.data_lake_root} has no star-schema data yet, so loading despite --no-load")
     start, end = load_window(args.days, business_yesterday(settings.business_timezone))
-    say(f"2/4 Load: POS data {start} .. {end} ({args.days} days, {settings.business_timezone.key})")
+    titles = ", ".join(info.title for info in CATALOG.values())
+    say(f"2/4 Load: {titles}; {start} .. {end} ({args.days} days, {settings.business_timezone.key})")
     say(f"    into {settings.data_lake_root}")
     code = supervisor.run_to_completion("load", load_command(start, end), env)
     if code != 0:

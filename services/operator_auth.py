@@ -4,8 +4,13 @@
   PBKDF2-HMAC-SHA256 digest (random salt per process), both compared with `hmac.compare_digest`, both always computed.
   No password is ever logged, stored or compared as plain text.
 - Failed logins are limited per client address and per user name: `MAX_FAILURES` within `FAILURE_WINDOW_SECONDS`
-  lock that address or name until the oldest of those failures is older than the window. The limiter lives in this
-  process (each gunicorn worker counts on its own, so N workers allow up to N × `MAX_FAILURES` attempts per window).
+  lock that address or name until the oldest of those failures is older than the window. When REDIS_URL answers
+  (checked once, at the first login of a process), the failures are counted in Redis (`SharedFailureLimiter`: keys
+  `nkdash:login-failures:<SHA-256>`, never a plain user name or address), so every dashboard process and host counts
+  the same ones. Otherwise they are counted in this process only (`FailureLimiter`, with a warning in the log): each
+  gunicorn worker then counts on its own, so N workers allow up to N × `MAX_FAILURES` attempts per window. Should
+  Redis stop answering later, the shared limiter warns and falls back to the failures this process saw (it counts
+  them locally too), so a lock is never dropped silently and the login page keeps working.
 - A successful login puts the operator in the Flask session (a cookie signed with NKDASH_SECRET_KEY, see
   `configure_sessions`) for `SESSION_MAX_AGE_SECONDS`. Every action checks it with `require_operator` on the server,
   whatever the request says; without OPS_USERNAME/OPS_PASSWORD every action is refused.
@@ -24,8 +29,9 @@ from collections import deque
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
+import redis
 from flask import Flask
 
 from etl.settings import Settings, SettingsError, get_settings
@@ -38,6 +44,9 @@ SESSION_MAX_AGE_SECONDS = 8 * 3600
 SESSION_KEY = "nkdash_operator"
 PBKDF2_ITERATIONS = 100_000
 MAX_TRACKED_KEYS = 10_000  # the limiter forgets the oldest keys beyond this (a flood of made-up user names)
+REDIS_KEY_PREFIX = "nkdash:login-failures:"
+REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_RETRY_SECONDS = 30.0  # after Redis failed to answer, the shared limiter tries it again this much later
 # Why a login or an action was refused: codes the page words in the reader's language (pages/operational.py).
 DISABLED = "disabled"  # OPS_USERNAME / OPS_PASSWORD unset
 LOGIN_REQUIRED = "login-required"
@@ -120,6 +129,117 @@ class FailureLimiter:
                 self._failures.pop(key, None)
 
 
+class LoginLimiter(Protocol):
+    """What OperatorGuard needs of a limiter (FailureLimiter, SharedFailureLimiter)."""
+
+    def locked_for(self, *keys: str) -> float: ...
+
+    def fail(self, *keys: str) -> None: ...
+
+    def forget(self, *keys: str) -> None: ...
+
+
+class SharedFailureLimiter:
+    """FailureLimiter's sliding window kept in Redis, so every process that uses the same Redis counts the same
+    failures.
+
+    A key is a sorted set named `prefix` + the key's SHA-256 (no plain user name or address is stored): one member
+    per failure, scored with its time on `clock` (wall-clock time, comparable between processes and, with synced
+    clocks, between hosts), trimmed to the window and to the newest `max_failures` members, and expiring one window
+    after its last failure. Each failure is also counted in a local FailureLimiter: while Redis does not answer, the
+    limiter answers from those counts (this process's failures only), warns once per outage and asks Redis again
+    `REDIS_RETRY_SECONDS` later. Failures counted during an outage are not copied to Redis afterwards.
+    """
+
+    def __init__(self, client: redis.Redis, max_failures: int = MAX_FAILURES,
+                 window_seconds: float = FAILURE_WINDOW_SECONDS, clock: Clock = time.time,
+                 prefix: str = REDIS_KEY_PREFIX) -> None:
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self._client = client
+        self._clock = clock
+        self._prefix = prefix
+        self._local = FailureLimiter(max_failures, window_seconds, clock)
+        self._retry_at: float | None = None  # set while Redis is not answering
+
+    def redis_key(self, key: str) -> str:
+        return self._prefix + hashlib.sha256(key.encode()).hexdigest()
+
+    def _redis_usable(self, now: float) -> bool:
+        return self._retry_at is None or now >= self._retry_at
+
+    def _redis_failed(self, exc: redis.RedisError, now: float) -> None:
+        if self._retry_at is None:
+            log.warning("redis does not answer: failed logins are counted by this dashboard process only",
+                        extra={"error": type(exc).__name__, "retry_in_s": REDIS_RETRY_SECONDS})
+        self._retry_at = now + REDIS_RETRY_SECONDS
+
+    def _redis_answered(self) -> None:
+        if self._retry_at is not None:
+            log.info("redis answers again: failed logins are shared between dashboard processes")
+            self._retry_at = None
+
+    def locked_for(self, *keys: str) -> float:
+        """Seconds until every key is free again (0 when none is locked)."""
+        now = self._clock()
+        if not self._redis_usable(now):
+            return self._local.locked_for(*keys)
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:  # the newest `max_failures` failures inside the window, newest first
+            pipe.zrevrangebyscore(self.redis_key(key), "+inf", f"({now - self.window_seconds!r}",
+                                  start=0, num=self.max_failures, withscores=True)
+        try:
+            recent = pipe.execute()
+        except redis.RedisError as exc:
+            self._redis_failed(exc, now)
+            return self._local.locked_for(*keys)
+        self._redis_answered()
+        waits = [times[-1][1] + self.window_seconds - now for times in recent if len(times) >= self.max_failures]
+        return max(waits, default=0.0)
+
+    def fail(self, *keys: str) -> None:
+        self._local.fail(*keys)
+        now = self._clock()
+        if not self._redis_usable(now):
+            return
+        pipe = self._client.pipeline(transaction=True)
+        for key in keys:
+            name = self.redis_key(key)
+            pipe.zremrangebyscore(name, "-inf", now - self.window_seconds)
+            pipe.zadd(name, {secrets.token_hex(8): now})
+            pipe.zremrangebyrank(name, 0, -self.max_failures - 1)
+            pipe.pexpire(name, max(1, round(self.window_seconds * 1000)))
+        self._execute(pipe, now)
+
+    def forget(self, *keys: str) -> None:
+        self._local.forget(*keys)
+        now = self._clock()
+        if self._redis_usable(now):
+            self._execute(self._client.pipeline(transaction=True).delete(*map(self.redis_key, keys)), now)
+
+    def _execute(self, pipe: redis.client.Pipeline, now: float) -> None:
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:
+            self._redis_failed(exc, now)
+        else:
+            self._redis_answered()
+
+
+def failure_limiter(redis_url: str) -> LoginLimiter:
+    """A SharedFailureLimiter on `redis_url` when it answers a PING; else, with a warning, this process's own."""
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                                  socket_timeout=REDIS_TIMEOUT_SECONDS)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        log.warning("redis does not answer: failed logins are counted per dashboard process, so N processes allow "
+                    "N times as many attempts", extra={"error": type(exc).__name__, "max_failures": MAX_FAILURES})
+        return FailureLimiter()
+    return SharedFailureLimiter(client)
+
+
 @dataclass(frozen=True)
 class LoginResult:
     """`reason` is None on success, else DISABLED, WRONG or LOCKED; `locked_minutes` > 0 when the address or user
@@ -137,7 +257,7 @@ def _limit_keys(username: str, client: str) -> tuple[str, str]:
 class OperatorGuard:
     """The login check of one configuration: credentials, rate limit and lockout."""
 
-    def __init__(self, settings: Settings, limiter: FailureLimiter | None = None) -> None:
+    def __init__(self, settings: Settings, limiter: LoginLimiter | None = None) -> None:
         self.username = settings.ops_username if settings.ops_enabled else None
         self._credentials = (Credentials(settings.ops_username or "", settings.ops_password or "")
                              if settings.ops_enabled else None)
@@ -173,8 +293,10 @@ def _minutes(wait_seconds: float) -> int:
 
 @lru_cache(maxsize=1)
 def operator_guard(settings: Settings) -> OperatorGuard:
-    """The process's guard for `settings` (one limiter for every request this process serves)."""
-    return OperatorGuard(settings)
+    """The process's guard for `settings` (one limiter for every request this process serves): failures shared
+    through REDIS_URL when it answers now, else counted in this process (see `failure_limiter`). Without operator
+    credentials no login is checked, so Redis is not asked."""
+    return OperatorGuard(settings, failure_limiter(settings.redis_url) if settings.ops_enabled else None)
 
 
 # -- the session ---------------------------------------------------------------------------------------------------

@@ -1,21 +1,27 @@
-"""The operator login: digests compared in constant time, failures limited per client address and per user name,
-lockout with a clear message, sessions that expire, and every action refused when OPS_USERNAME/OPS_PASSWORD are
-unset. No password reaches the logs."""
+"""The operator login: digests compared in constant time, failures limited per client address and per user name
+(shared between processes through the real local Redis, or per process when it does not answer), lockout with a
+clear message, sessions that expire, and every action refused when OPS_USERNAME/OPS_PASSWORD are unset. No password
+reaches the logs."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from flask import Flask
 
 from etl.settings import SettingsError, load_settings, reset_settings_cache
 from services import operator_auth
 from services.operator_auth import (
-    DISABLED, FAILURE_WINDOW_SECONDS, LOCKED, LOGIN_REQUIRED, MAX_FAILURES, SESSION_KEY, SESSION_MAX_AGE_SECONDS, WRONG,
-    Credentials, FailureLimiter, LoginResult, OperatorGuard, OperatorRequired, configure_sessions, current_operator,
-    require_operator, sign_in, sign_out,
+    DISABLED, FAILURE_WINDOW_SECONDS, LOCKED, LOGIN_REQUIRED, MAX_FAILURES, REDIS_KEY_PREFIX, SESSION_KEY,
+    SESSION_MAX_AGE_SECONDS, WRONG, Credentials, FailureLimiter, LoginResult, OperatorGuard, OperatorRequired,
+    SharedFailureLimiter, configure_sessions, current_operator, operator_guard, require_operator, sign_in, sign_out,
 )
+from tests.support.processes import free_port
 
 PASSWORD = "correct horse battery staple"
 OPS = {"OPS_USERNAME": "ops", "OPS_PASSWORD": PASSWORD}
@@ -37,6 +43,52 @@ def clock() -> Clock:
 @pytest.fixture
 def guard(clock: Clock) -> OperatorGuard:
     return OperatorGuard(load_settings(OPS), FailureLimiter(clock=clock))
+
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """The real local Redis (db 14), or a skip when it does not answer."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(redis_client: redis.Redis) -> Iterator[str]:
+    """A key prefix of this test's own under the real one; its keys are deleted afterwards."""
+    own = f"{REDIS_KEY_PREFIX}test-{uuid.uuid4().hex}:"
+    yield own
+    keys = list(redis_client.scan_iter(match=own + "*"))
+    if keys:
+        redis_client.delete(*keys)
+
+
+@pytest.fixture
+def process_limiter(prefix: str, clock: Clock) -> Iterator[Callable[[], SharedFailureLimiter]]:
+    """Makes the limiter of one more dashboard process: its own Redis connection, the same Redis and prefix."""
+    clients: list[redis.Redis] = []
+
+    def make() -> SharedFailureLimiter:
+        clients.append(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1))
+        return SharedFailureLimiter(clients[-1], clock=clock, prefix=prefix)
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def fresh_guard() -> Iterator[None]:
+    operator_guard.cache_clear()
+    yield
+    operator_guard.cache_clear()
 
 
 def test_credentials_are_kept_as_digests_and_checked_both_ways() -> None:
@@ -78,6 +130,86 @@ def test_failures_older_than_the_window_do_not_count(clock: Clock) -> None:
         limiter.fail("k")
         clock.now += FAILURE_WINDOW_SECONDS / (MAX_FAILURES - 1) + 1
     assert limiter.locked_for("k") == 0
+
+
+def test_two_processes_share_the_failure_count_and_the_lock(process_limiter: Callable[[], SharedFailureLimiter],
+                                                           clock: Clock) -> None:
+    first, second = process_limiter(), process_limiter()
+    for n in range(MAX_FAILURES - 1):
+        (first if n % 2 else second).fail("k")
+        clock.now += 10
+    assert first.locked_for("k") == second.locked_for("k") == 0
+    second.fail("k")
+    assert first.locked_for("k") == pytest.approx(FAILURE_WINDOW_SECONDS - 40)  # until the oldest one expires
+    assert second.locked_for("k") == pytest.approx(FAILURE_WINDOW_SECONDS - 40)
+    assert first.locked_for("other") == 0
+    first.forget("k")
+    assert second.locked_for("k") == 0
+
+
+def test_shared_failures_leave_the_window_and_their_keys_expire(process_limiter: Callable[[], SharedFailureLimiter],
+                                                                redis_client: redis.Redis, clock: Clock) -> None:
+    first, second = process_limiter(), process_limiter()
+    for _ in range(MAX_FAILURES):
+        first.fail("k")
+        clock.now += 10
+    assert second.locked_for("k") == pytest.approx(FAILURE_WINDOW_SECONDS - 50)
+    assert 0 < redis_client.pttl(first.redis_key("k")) <= FAILURE_WINDOW_SECONDS * 1000
+    assert redis_client.zcard(first.redis_key("k")) == MAX_FAILURES
+    clock.now += FAILURE_WINDOW_SECONDS - 50
+    assert second.locked_for("k") == 0  # the oldest failure has left the window
+    clock.now += 50
+    second.fail("k")  # all five have left it: they are dropped, one is left
+    assert redis_client.zcard(first.redis_key("k")) == 1 and first.locked_for("k") == 0
+
+
+def test_two_guards_lock_each_other_and_store_only_digests(process_limiter: Callable[[], SharedFailureLimiter],
+                                                           redis_client: redis.Redis, prefix: str) -> None:
+    settings = load_settings(OPS)
+    first, second = OperatorGuard(settings, process_limiter()), OperatorGuard(settings, process_limiter())
+    for n in range(MAX_FAILURES):
+        assert not (first if n % 2 else second).login("ops", "guess", "10.0.0.7").ok
+    assert first.login("ops", PASSWORD, "10.0.0.7") == LoginResult(False, LOCKED, locked_minutes=5)
+    assert second.login("ops", PASSWORD, "10.0.0.8").reason == LOCKED  # the user name is locked too
+    keys = {key.decode() for key in redis_client.scan_iter(match=prefix + "*")}
+    assert keys == {prefix + hashlib.sha256(key.encode()).hexdigest() for key in ("client:10.0.0.7", "user:ops")}
+    stored = " ".join([*keys, *(m.decode() for key in keys for m in redis_client.zrange(key, 0, -1))])
+    assert "ops" not in stored and "10.0.0.7" not in stored
+
+
+def test_the_guard_shares_failures_when_redis_answers(fresh_guard: None, redis_client: redis.Redis) -> None:
+    guard = operator_guard(load_settings({**OPS, "REDIS_URL": REDIS_URL}))
+    assert isinstance(guard.limiter, SharedFailureLimiter)
+    client = f"test-{uuid.uuid4().hex}"  # keys of this test's own under the real prefix
+    assert guard.login("ops", "guess", client) == LoginResult(False, WRONG)
+    key = guard.limiter.redis_key(f"client:{client}")
+    assert redis_client.zcard(key) == 1
+    assert guard.login("ops", PASSWORD, client).ok and not redis_client.exists(key)  # a success forgets them
+
+
+def test_a_closed_redis_port_falls_back_to_this_process_with_one_warning(
+        fresh_guard: None, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger=operator_auth.__name__)
+    guard = operator_guard(load_settings({**OPS, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}))
+    assert isinstance(guard.limiter, FailureLimiter)
+    results = [guard.login("ops", "guess", "10.0.0.1") for _ in range(MAX_FAILURES)]
+    assert results[-1] == LoginResult(False, WRONG, locked_minutes=5)  # still locked, in this process
+    warnings = [r.getMessage() for r in caplog.records if "redis" in r.getMessage()]
+    assert len(warnings) == 1 and "counted per dashboard process" in warnings[0]
+
+
+def test_when_redis_stops_answering_the_lock_holds_in_this_process(clock: Clock,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger=operator_auth.__name__)
+    gone = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    limiter = SharedFailureLimiter(gone, clock=clock, prefix=f"{REDIS_KEY_PREFIX}test-{uuid.uuid4().hex}:")
+    for _ in range(MAX_FAILURES):
+        limiter.fail("k")
+        clock.now += 10
+    assert limiter.locked_for("k") == pytest.approx(FAILURE_WINDOW_SECONDS - 50)
+    clock.now += operator_auth.REDIS_RETRY_SECONDS  # Redis is asked again, still in vain: no second warning
+    assert limiter.locked_for("k") == pytest.approx(FAILURE_WINDOW_SECONDS - 50 - operator_auth.REDIS_RETRY_SECONDS)
+    assert len([r for r in caplog.records if "redis does not answer" in r.getMessage()]) == 1
 
 
 def test_five_failures_from_one_address_lock_it_for_every_user_name(guard: OperatorGuard) -> None:
