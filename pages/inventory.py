@@ -216,14 +216,6 @@ def _moves_coverage(selection: Selection) -> Coverage:
     return inventory_metrics.moves_coverage(get_lake(), selection, page_today())
 
 
-@callback(Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-snapshot", "children"),
-          Output(f"{PREFIX}-kpis", "children"), FILTERS.input)
-def update_summary(state: dict | None) -> tuple:
-    selection, lang = FILTERS.selection(state), current_language()
-    page = _page(selection)
-    return _coverage_notes(_moves_coverage(selection), lang), _snapshot_notes(page, lang), _kpis(page, lang)
-
-
 def _stock_figure(frame: pl.DataFrame | None, key: str, scheme: str, lang: str,
                   missing_label: str = "unknown") -> go.Figure:
     if frame is None:
@@ -231,19 +223,14 @@ def _stock_figure(frame: pl.DataFrame | None, key: str, scheme: str, lang: str,
     return inventory_charts.stock_value_bars(frame, key, scheme, lang, missing_label)
 
 
-@callback(
-    *(Output(f"{PREFIX}-{chart}", "figure") for chart in CHARTS),
-    FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
-)
-def update_charts(state: dict | None, scheme: str | None) -> tuple[go.Figure, ...]:
-    selection = FILTERS.selection(state)
-    page, lang, scheme = _page(selection), current_language(), scheme or "light"
+def _charts(page: InventoryPage, moves: Coverage, scheme: str, lang: str) -> tuple[go.Figure, ...]:
+    """The figures of CHARTS, in order."""
     return (
         _stock_figure(page.by_location, "location_id", scheme, lang),
         _stock_figure(page.by_category, "category_id", scheme, lang),
         _stock_figure(page.by_brand, "brand_id", scheme, lang, "no-brand"),
         inventory_charts.pareto(page.abc, scheme, lang),
-        inventory_charts.movement_chart(page.movements, _moves_coverage(selection), scheme, lang),
+        inventory_charts.movement_chart(page.movements, moves, scheme, lang),
     )
 
 
@@ -297,10 +284,20 @@ def _table(name: str, frame: pl.DataFrame | None, lang: str) -> Any:
                          more_note=t("inventory-more-rows", lang, shown=SHOWN_ROWS, count=frame.height))
 
 
-@callback(*(Output(f"{PREFIX}-{name}", "children") for name in TABLES), FILTERS.input)
-def update_tables(state: dict | None) -> tuple:
-    frames, lang = _frames(_page(FILTERS.selection(state))), current_language()
-    return tuple(_table(name, frames[name], lang) for name in TABLES)
+@callback(
+    Output(f"{PREFIX}-coverage", "children"), Output(f"{PREFIX}-snapshot", "children"),
+    Output(f"{PREFIX}-kpis", "children"),
+    *(Output(f"{PREFIX}-{chart}", "figure") for chart in CHARTS),
+    *(Output(f"{PREFIX}-{name}", "children") for name in TABLES),
+    FILTERS.input, Input(THEME_TOGGLE_ID, "computedColorScheme"),
+)
+def update_page(state: dict | None, scheme: str | None) -> tuple:
+    """Notes, cards, charts and tables of the selection: its queries run once for all of them."""
+    selection, lang = FILTERS.selection(state), current_language()
+    page, moves = _page(selection), _moves_coverage(selection)
+    frames = _frames(page)
+    return (_coverage_notes(moves, lang), _snapshot_notes(page, lang), _kpis(page, lang),
+            *_charts(page, moves, scheme or "light", lang), *(_table(name, frames[name], lang) for name in TABLES))
 
 
 def _export(name: str) -> Callable[[Selection], pl.DataFrame]:

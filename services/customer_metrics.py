@@ -25,19 +25,20 @@ import polars as pl
 from services.duckdb_connector import Lake
 from services.filters import Selection
 from services.lake_sql import CUSTOMER_DAY_SUMS
-from services.sales_metrics import filtered_rows, orders_cte, sales_days, sales_filters, sales_partial_days
+from services.sales_metrics import filtered_rows, orders_cte, sales_days, sales_filters, sales_partial_days, served
 
 ORDER_BUCKETS = 5  # orders-per-customer histogram: 1, 2, 3, 4, 5+
 TOP_CUSTOMERS = 20
 
 
-def _customer_days_cte(selection: Selection) -> tuple[str, dict[str, Any]]:
+def _customer_days_cte(lake: Lake, selection: Selection) -> tuple[str, dict[str, Any]]:
     """`WITH … days AS (…)`: the selection's orders summed per business day, channel, store and customer
-    (lake_sql.CUSTOMER_DAY_SUMS): the `customer_days` serving table when every filter is order-level, the selected
-    lines summed per order and then per day and customer under a category or brand filter."""
+    (lake_sql.CUSTOMER_DAY_SUMS): the `customer_days` serving table (or its scope table) when it serves the
+    selection (sales_metrics.served), the selected lines summed per order and then per day and customer otherwise."""
     filters = sales_filters(selection)
-    if not filters.cuts_orders:
-        ctes, params = filtered_rows(filters, "customer_days")
+    how = served(lake, filters)
+    if how is not None:
+        ctes, params = filtered_rows(filters, "customer_days", how.scope)
         return f"{ctes},\n    days AS (SELECT * FROM lines)", params
     ctes, params = orders_cte(filters)
     return (f"{ctes},\n    days AS (SELECT date, channel, store_id, customer_id, {CUSTOMER_DAY_SUMS} FROM orders "
@@ -76,7 +77,7 @@ def _sorted_customers(frame: pl.DataFrame) -> pl.DataFrame:
 def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
     """One row per identified customer of the selection: revenue, orders, last purchase in the period, first
     purchase ever, whether new, and the partner's name and ref."""
-    ctes, params = _customer_days_cte(selection)
+    ctes, params = _customer_days_cte(lake, selection)
     return _sorted_customers(lake.query(f"{ctes},{_PER_CUSTOMER_SQL}\n    SELECT * FROM customers",
                                         {**params, "start": selection.start}))
 
@@ -98,13 +99,13 @@ def _calendar(lake: Lake, selection: Selection, by_day: pl.DataFrame) -> pl.Data
 
 def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
     """`_calendar` of the selection."""
-    ctes, params = _customer_days_cte(selection)
+    ctes, params = _customer_days_cte(lake, selection)
     return _calendar(lake, selection, lake.query(f"{ctes},{_BY_DAY_SQL}\n    SELECT * FROM by_day", params))
 
 
 def _customers_and_days(lake: Lake, selection: Selection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`customers` and `daily` from one query (the selected orders are read once for both)."""
-    ctes, params = _customer_days_cte(selection)
+    ctes, params = _customer_days_cte(lake, selection)
     frame = lake.query(
         f"""{ctes},{_PER_CUSTOMER_SQL},{_BY_DAY_SQL}
     SELECT 'customer' AS part, * FROM customers UNION ALL BY NAME SELECT 'day' AS part, * FROM by_day""",

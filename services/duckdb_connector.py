@@ -268,6 +268,12 @@ class Lake:
         assert self._files is not None
         return sorted(day for day, day_file in self._files.facts[fact].items() if day_file.partial)
 
+    def serves_scope(self, kind: str, scope_id: int) -> bool:
+        """Whether the product scope (services.scoped_tables: a category with its subcategories, or a brand) is
+        served from scope tables in the committed state."""
+        self._data_version()
+        return self._serving.serves_scope(kind, scope_id)
+
     def unreadable(self) -> list[Unreadable]:
         """The files the last refresh left out as unreadable (none before the first one; never waits for it)."""
         files = self._files

@@ -180,7 +180,7 @@ def resummed(columns: Iterable[str]) -> str:
 CELL_SUMS = resummed(CUBE_COLUMNS)
 
 # Grain: one row per cube cell and source day.
-_SALES_CELLS_GRAIN = {**CUBE_GRAIN, "source_day": "source_day"}
+SALES_CELLS_GRAIN = {**CUBE_GRAIN, "source_day": "source_day"}
 
 
 # Grain: one row per business day × channel × store × product (and source day): the product's sales there.
@@ -288,7 +288,7 @@ def serving_tables() -> tuple[ServingTable, ...]:
         ServingTable("payments_daily", ("fact_payments",),
                      lambda relations: _PAYMENTS_DAILY_SQL.format(source=relations["fact_payments"])),
         ServingTable("sales_cells", sales_facts,
-                     lambda relations: cube_sql(relations["sales_lines"], _SALES_CELLS_GRAIN) + " ORDER BY date",
+                     lambda relations: cube_sql(relations["sales_lines"], SALES_CELLS_GRAIN) + " ORDER BY date",
                      source="sales_lines"),
         ServingTable("sales_products", sales_facts,
                      lambda relations: _SALES_PRODUCTS_SQL.format(source=relations["sales_lines"]),

@@ -25,6 +25,7 @@ from services.lake_sql import (BASKET_UNITS, CASHIER_COLUMNS, CASHIER_SUMS, CELL
 from services.filters import Selection, category_labels, category_tree_cte
 from services.periods import (COMPARISONS, LAST_YEAR, PREVIOUS, Change, Coverage, Window, comparison_window, coverage,
                               days_between, loaded_in_all)
+from services.scoped_tables import BRAND, CATEGORY, Scope, scope_rows_sql
 
 # From this range on, a product filter reads the base's product-clustered lines (a category's lines over the whole
 # lake) rather than the date-ordered ones (every line of the range's days).
@@ -109,17 +110,22 @@ def _order_conditions(filters: SalesFilters, params: dict[str, Any]) -> list[str
     return conditions
 
 
-def filtered_rows(filters: SalesFilters, table: str = "sales_lines") -> tuple[str, dict[str, Any]]:
+def filtered_rows(filters: SalesFilters, table: str = "sales_lines",
+                  scope: Scope | None = None) -> tuple[str, dict[str, Any]]:
     """`WITH [RECURSIVE] … lines AS (…)`: the rows of the serving table `table` the filters select (grain: the
     table's, one row per sales line for `sales_lines`).
 
-    Product-level filters select `selected_products`; sales lines of those are read from the product-clustered copy
-    of the shared base (services.lake_sql.product_lines_sql). The SQL text depends only on which filters are set,
-    never on their values (those are parameters).
+    With `scope` (the filters' one category or brand, `served_scope`), the rows of the order-level table `table` for
+    that scope (services.scoped_tables). Otherwise product-level filters select `selected_products`; sales lines of
+    those are read from the product-clustered copy of the shared base (services.lake_sql.product_lines_sql). The SQL
+    text depends only on which filters are set, never on their values (those are parameters).
     """
     params: dict[str, Any] = {}
     ctes: list[str] = []
     where = "\n        AND ".join(_order_conditions(filters, params))
+    if scope is not None:
+        params.update(scope_kind=scope[0], scope_id=scope[1])
+        return f"WITH lines AS (\n        {scope_rows_sql(table, where)}\n    )", params
     product: list[str] = []
     if filters.category_ids:
         params["category_ids"] = list(filters.category_ids)
@@ -140,6 +146,32 @@ def filtered_rows(filters: SalesFilters, table: str = "sales_lines") -> tuple[st
     )""")
     keyword = "WITH RECURSIVE" if filters.category_ids else "WITH"
     return f"{keyword} " + ",\n    ".join(ctes), params
+
+
+def product_scope(filters: SalesFilters) -> Scope | None:
+    """The one product scope the filters select: a single category (with its subcategories) or a single brand."""
+    if len(filters.category_ids) == 1 and not filters.brand_ids:
+        return CATEGORY, filters.category_ids[0]
+    if len(filters.brand_ids) == 1 and not filters.category_ids:
+        return BRAND, filters.brand_ids[0]
+    return None
+
+
+@dataclass(frozen=True)
+class Served:
+    """The selection is read from order-level serving tables: the unscoped ones (`scope` None: no product filter)
+    or those of one product scope."""
+
+    scope: Scope | None = None
+
+
+def served(lake: Lake, filters: SalesFilters) -> Served | None:
+    """How order-level serving tables serve the selection; None when its lines must be summed (several categories
+    or brands, a category and a brand, or a scope the lake does not serve now)."""
+    if not filters.cuts_orders:
+        return Served()
+    scope = product_scope(filters)
+    return Served(scope) if scope is not None and lake.serves_scope(*scope) else None
 
 
 def sales_days(lake: Lake, channel: str | None = None) -> set[date]:
@@ -205,19 +237,17 @@ def sales_cube(lake: Lake, filters: SalesFilters, grain: Sequence[str] = tuple(C
     Without a product-level filter the cube is a sum of the `sales_cells` serving table (the same measures per cell
     and source day, services.lake_sql.cube_sql); with one, the selected lines are summed.
     """
-    if filters.cuts_orders:
+    how = served(lake, filters)
+    if how is None:
         ctes, params = filtered_rows(filters)
         cells = cube_sql("lines", {name: CUBE_GRAIN[name] for name in grain})
-        ctes += ","
     else:
-        params: dict[str, Any] = {}
-        where = "\n        AND ".join(_order_conditions(filters, params))
-        cells = f"SELECT {', '.join(grain)}, {CELL_SUMS} FROM sales_cells WHERE {where} GROUP BY ALL"
-        ctes = "WITH"
+        ctes, params = filtered_rows(filters, "sales_cells", how.scope)
+        cells = f"SELECT {', '.join(grain)}, {CELL_SUMS} FROM lines GROUP BY ALL"
     if "store_id" not in grain:
-        return lake.query(f"{ctes}\n    cells AS ({cells})\n    SELECT * FROM cells", params)
+        return lake.query(f"{ctes},\n    cells AS ({cells})\n    SELECT * FROM cells", params)
     return lake.query(
-        f"""{ctes}
+        f"""{ctes},
     cells AS ({cells})
     SELECT cells.*, coalesce(dim_stores.name, 'Store ' || cells.store_id) AS store
     FROM cells LEFT JOIN dim_stores USING (store_id)""",
@@ -264,12 +294,13 @@ def _compared(name: str, current: float | None, earlier: float | None) -> tuple[
 
 def _period_kpis(lake: Lake, filters: SalesFilters) -> dict[str, float | None]:
     """The KPIs of a selection: the sales cube's measures over the whole selection, without its cells."""
-    if filters.cuts_orders:
+    how = served(lake, filters)
+    if how is None:
         ctes, params = filtered_rows(filters)
         sql = f"{ctes}\n    {cube_sql('lines', {})}"
     else:
-        params = {}
-        sql = f"SELECT {CELL_SUMS} FROM sales_cells WHERE {' AND '.join(_order_conditions(filters, params))}"
+        ctes, params = filtered_rows(filters, "sales_cells", how.scope)
+        sql = f"{ctes}\n    SELECT {CELL_SUMS} FROM lines"
     return kpi_values(lake.query(sql, params).row(0, named=True))
 
 
@@ -426,11 +457,8 @@ def channel_split(cube: pl.DataFrame) -> pl.DataFrame:
 
 
 def orders_cte(filters: SalesFilters) -> tuple[str, dict[str, Any]]:
-    """`WITH … orders AS (…)`: one row per selected order with its selected lines' sums (lake_sql.ORDER_SUMS_SQL):
-    the `sales_orders` serving table when every filter is order-level, the selected lines summed otherwise."""
-    if not filters.cuts_orders:
-        ctes, params = filtered_rows(filters, "sales_orders")
-        return f"{ctes},\n    orders AS (SELECT * FROM lines)", params
+    """`WITH … orders AS (…)`: one row per selected order with its selected lines' sums (lake_sql.ORDER_SUMS_SQL),
+    summed from the selected lines (for selections that order-level serving tables do not serve)."""
     ctes, params = filtered_rows(filters)
     return f"{ctes},\n    orders AS MATERIALIZED ({ORDER_SUMS_SQL.format(lines='lines', more_keys='')})", params
 
@@ -478,10 +506,16 @@ def _finished(part: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def order_breakdowns(lake: Lake, filters: SalesFilters, largest: int = 10) -> OrderBreakdowns:
-    """Baskets, cashiers and payments of the selection. Under a category or brand filter the selected lines are
-    summed per order once, in one query, for all three; otherwise each reads its own serving table."""
-    if not filters.cuts_orders:
-        return OrderBreakdowns(*(_order_level_breakdown(lake, filters, part, largest) for part in _BREAKDOWN_SQL))
+    """Baskets, cashiers and payments of the selection. Each reads its own serving table when the selection is
+    served (`served`); otherwise the selected lines are summed per order once, in one query, for all three."""
+    how = served(lake, filters)
+    if how is not None:
+        return OrderBreakdowns(*(_order_level_breakdown(lake, filters, how, part, largest) for part in _BREAKDOWN_SQL))
+    return _line_breakdowns(lake, filters, largest)
+
+
+def _line_breakdowns(lake: Lake, filters: SalesFilters, largest: int) -> OrderBreakdowns:
+    """The three breakdowns from the selected lines summed per order (one query)."""
     ctes, params = orders_cte(filters)
     parts = [f"{part} AS ({sql.format(rows=_FROM_ORDERS[part])})" for part, sql in _BREAKDOWN_SQL.items()]
     union = "\n    UNION ALL BY NAME ".join(f"SELECT '{part}' AS part, * FROM {part}" for part in _BREAKDOWN_SQL)
@@ -492,17 +526,17 @@ def order_breakdowns(lake: Lake, filters: SalesFilters, largest: int = 10) -> Or
                              for part in _BREAKDOWN_SQL))
 
 
-def _order_level_breakdown(lake: Lake, filters: SalesFilters, part: str, largest: int) -> pl.DataFrame:
-    """One breakdown from its serving table (`sales_baskets`, `sales_cashiers`, `payments_daily`) when every filter
-    is order-level."""
+def _order_level_breakdown(lake: Lake, filters: SalesFilters, how: Served, part: str, largest: int) -> pl.DataFrame:
+    """One breakdown from its serving table (`sales_baskets`, `sales_cashiers`, `payments_daily`, or their scope
+    tables)."""
     if part == "baskets":
-        ctes, params = filtered_rows(filters, "sales_baskets")
+        ctes, params = filtered_rows(filters, "sales_baskets", how.scope)
         rows = "(SELECT units, orders FROM lines)"
     elif part == "cashiers":
-        ctes, params = filtered_rows(replace(filters, channel="pos"), "sales_cashiers")
+        ctes, params = filtered_rows(replace(filters, channel="pos"), "sales_cashiers", how.scope)
         rows = f"(SELECT cashier_id, {resummed(CASHIER_COLUMNS)} FROM lines GROUP BY cashier_id)"
     else:  # invoices have no POS payment
-        ctes, params = filtered_rows(replace(filters, channel=None), "payments_daily")
+        ctes, params = filtered_rows(replace(filters, channel=None), "payments_daily", how.scope)
         rows = "(SELECT * FROM lines WHERE false)" if filters.channel == "invoice" else "lines"
     if part == "baskets":
         params["largest"] = largest
@@ -510,9 +544,10 @@ def _order_level_breakdown(lake: Lake, filters: SalesFilters, part: str, largest
 
 
 def _breakdown(lake: Lake, filters: SalesFilters, part: str, largest: int = 10) -> pl.DataFrame:
-    if filters.cuts_orders:
-        return getattr(order_breakdowns(lake, filters, largest), part)
-    return _order_level_breakdown(lake, filters, part, largest)
+    how = served(lake, filters)
+    if how is None:
+        return getattr(_line_breakdowns(lake, filters, largest), part)
+    return _order_level_breakdown(lake, filters, how, part, largest)
 
 
 def payment_mix(lake: Lake, filters: SalesFilters) -> pl.DataFrame:

@@ -52,6 +52,8 @@ from etl.pipelines.health import short_reason
 from services.lake_files import LakeFiles, ManifestIndex
 from services.lake_sql import (BY_PRODUCT, BY_PRODUCT_SQL, PRODUCT_KEYS, PRODUCT_KEYS_SQL, ServingTable, dimension_sql,
                                probe_sql, serving_tables, sql_string)
+from services.scoped_tables import (PRODUCT_SCOPES_SQL, SCOPE_ORDERS_SQL, SCOPE_PRODUCTS, SCOPE_TABLES,
+                                    scope_table_sql, scoped_lines_sql)
 from services.serving_days import DayFiles, day_rows_sql, differing_days, published_files, restricted, sql_params
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ FORMAT_VERSION = 1  # bump when the base's own layout (not the serving SQL, whic
 BUILD_MEMORY_LIMIT = "2GB"
 BUILD_THREADS = 2
 PREVIOUS = "previous_base"
+SCOPE_BATCH_DAYS = 31  # days of scope tables computed at once (bounds the build's memory on large lakes)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ def serving_format(business_timezone: str) -> str:
                        *[[table.name, table.source, table.select({**{fact: fact for fact in table.facts},
                                                                   **({table.source: table.source} if table.source
                                                                      else {})})]
-                         for table in serving_tables()]])
+                         for table in serving_tables()],
+                       PRODUCT_SCOPES_SQL, *[[table.name, table.sql] for table in SCOPE_TABLES]])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -201,14 +205,65 @@ class _Build:
             self.files = self.files.without(bad)
         return bool(bad)
 
+    def _products_and_categories(self) -> tuple[str, str]:
+        """The relations of the product and category dimensions as published now."""
+        return tuple(dimension_sql(self.files.dimension_file(self.root, name), schemas.DIMENSIONS[name])
+                     for name in ("dim_products", "dim_categories"))  # type: ignore[return-value]
+
     def cluster_by_product(self) -> None:
         """`sales_lines` again, ordered by the products' keys (their place in the category tree and brand now)."""
-        products, categories = (dimension_sql(self.files.dimension_file(self.root, name), schemas.DIMENSIONS[name])
-                                for name in ("dim_products", "dim_categories"))
+        products, categories = self._products_and_categories()
         self.connection.execute(f"CREATE TABLE {PRODUCT_KEYS} AS " + PRODUCT_KEYS_SQL.format(
             lines="sales_lines", products=products, categories=categories))
         self.connection.execute(f"CREATE TABLE {BY_PRODUCT} AS " + BY_PRODUCT_SQL.format(
             lines="sales_lines", keys=PRODUCT_KEYS))
+
+    def build_scopes(self) -> None:
+        """`product_scopes` (every scope's products now) and the scope tables (services.scoped_tables), sorted by
+        scope. The previous base's rows of unchanged days are kept when its scopes had the same products; the other
+        days are computed from this base's lines and order payments, SCOPE_BATCH_DAYS at a time."""
+        products, categories = self._products_and_categories()
+        self.connection.execute(f"CREATE TABLE {SCOPE_PRODUCTS} AS SELECT * FROM ("
+                                + PRODUCT_SCOPES_SQL.format(products=f"({products})", categories=f"({categories})")
+                                + ") ORDER BY ALL")
+        days = [day for (day,) in self.connection.sql("SELECT DISTINCT source_day FROM sales_lines").fetchall()]
+        reuse = self.previous is not None and self._same_scopes()
+        compute = sorted(day for day in days if not reuse or day in self.computed)
+        keep = sorted(set(days) - set(compute))
+        scoped = scoped_lines_sql("(SELECT * FROM sales_lines WHERE source_day IN (SELECT unnest($batch)))",
+                                  SCOPE_PRODUCTS)
+        for table in SCOPE_TABLES:
+            empty = scope_table_sql(table, f"(SELECT * FROM {scoped} WHERE false)", "order_payments")
+            self.connection.execute(f"CREATE TEMP TABLE new_{table.name} AS SELECT * FROM ({empty}) WHERE false",
+                                    {"batch": []})
+        for start in range(0, len(compute), SCOPE_BATCH_DAYS):
+            batch = {"batch": compute[start:start + SCOPE_BATCH_DAYS]}
+            self.connection.execute("CREATE OR REPLACE TEMP TABLE scope_orders AS "
+                                    + SCOPE_ORDERS_SQL.format(lines=scoped), batch)
+            for table in SCOPE_TABLES:
+                rows = table.sql.format(lines=scoped, payments="order_payments")
+                self.connection.execute(f"INSERT INTO new_{table.name} BY NAME {rows}",
+                                        batch if "$batch" in rows else {})
+        for table in SCOPE_TABLES:
+            kept = f"SELECT * FROM {PREVIOUS}.{table.name} WHERE source_day IN (SELECT unnest($keep))\n" \
+                   "UNION ALL BY NAME " if keep else ""
+            self.connection.execute(f"CREATE TABLE {table.name} AS SELECT * FROM ({kept}SELECT * FROM new_{table.name})"
+                                    " ORDER BY scope_kind, scope_id, date", {"keep": keep} if keep else {})
+            self.connection.execute(f"DROP TABLE new_{table.name}")
+            self.rows[table.name] = self.connection.sql(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
+        self.connection.execute("DROP TABLE IF EXISTS scope_orders")
+
+    def _same_scopes(self) -> bool:
+        """Whether the previous base has scope tables of the same products per scope as now."""
+        found = self.connection.sql(
+            f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{PREVIOUS}' AND table_name = "
+            f"'{SCOPE_PRODUCTS}'").fetchall()[0][0]
+        if not found:
+            return False
+        differing = self.connection.sql(
+            f"SELECT count(*) FROM ((SELECT * FROM {SCOPE_PRODUCTS} EXCEPT SELECT * FROM {PREVIOUS}.{SCOPE_PRODUCTS}) "
+            f"UNION ALL (SELECT * FROM {PREVIOUS}.{SCOPE_PRODUCTS} EXCEPT SELECT * FROM {SCOPE_PRODUCTS}))")
+        return differing.fetchall()[0][0] == 0
 
     def write_files_table(self) -> None:
         rows = [(fact, day, path) for fact, days in self.included.items() for day, path in sorted(days.items())]
@@ -242,6 +297,7 @@ def build_base(root: str | os.PathLike[str], business_timezone: str, *, memory_l
         for table in serving_tables():
             build.build_table(table)
         build.cluster_by_product()
+        build.build_scopes()
         build.write_files_table()
         if previous is not None:
             connection.execute(f"DETACH {PREVIOUS}")

@@ -27,6 +27,8 @@ import duckdb
 from services.lake_files import DayFile, LakeFiles
 from services.lake_sql import BY_PRODUCT, PRODUCT_KEYS, ServingTable, serving_tables, sql_string
 from services.serving_base import BaseBuilds, BasePointer, base_files, current_base
+from services.scoped_tables import (DELTA_LINES, PRODUCT_SCOPES_SQL, SCOPE_PRODUCTS, SCOPE_TABLES, scope_table_sql,
+                                    scoped_lines_sql)
 from services.serving_days import DayFiles, day_rows_sql, differing_days, published_files, restricted, sql_params
 
 logger = logging.getLogger(__name__)
@@ -51,9 +53,13 @@ def _delta(table: ServingTable | str) -> str:
 
 def _base_rows(base: AttachedBase, table: str, stale: list[date]) -> str:
     """The rows of the base's `table` but those of `stale` source days."""
-    kept = "" if not stale else \
-        " WHERE source_day NOT IN (" + ", ".join(f"DATE '{day.isoformat()}'" for day in stale) + ")"
+    kept = f" WHERE source_day NOT IN ({_dates_sql(stale)})" if stale else ""
     return f"SELECT * FROM {base.alias}.{table}{kept}"
+
+
+def _dates_sql(days: list[date]) -> str:
+    """Date literals of `days`, comma-separated (days are dates, never user text)."""
+    return ", ".join(f"DATE '{day.isoformat()}'" for day in days)
 
 
 class ServingReader:
@@ -75,6 +81,9 @@ class ServingReader:
         self._stale: dict[date, float] = {}  # finished days the base holds stale, since when
         self._last_build_start = float("-inf")
         self.loading: list[DayFile] = []  # the fact files the last `apply` read (probed when it failed)
+        # the product scopes the committed views serve from the base's scope tables (None: every scope, no base)
+        self.served_scopes: frozenset[tuple[str, int]] | None = None
+        self._pending_scopes: frozenset[tuple[str, int]] | None = None
 
     def share(self) -> None:
         """Attach (and build when needed) the shared base from the next `prepare` on."""
@@ -141,7 +150,7 @@ class ServingReader:
         days: set[date] = set()
         rows: dict[str, int] = {}
         self.loading = []
-        stale_lines: list[date] = []
+        stale_of: dict[str, list[date]] = {}
         for table in serving_tables():
             mine = {fact: published[fact] for fact in table.facts}
             stale = sorted({day for paths in mine.values() for day in paths}) if base is None else \
@@ -152,12 +161,15 @@ class ServingReader:
             pending[table.name] = wanted
             days.update(redo)
             views[table.name] = self._view_sql(table, base, stale)
-            stale_lines = stale if table.name == "sales_lines" else stale_lines
-        views |= self._product_views(base, stale_lines)
+            stale_of[table.name] = stale
+        views |= self._product_views(base, stale_of["sales_lines"])
+        scope_stale = sorted({*stale_of["sales_lines"], *stale_of["order_payments"]})
+        views |= _scope_views(base, scope_stale)
         for name, sql in views.items():
             if sql != self._views.get(name):
                 cursor.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
         self._pending, self._pending_views = pending, views
+        self._pending_scopes = None if base is None else _served_scopes(cursor, base)
         return sorted(days), rows
 
     def _redo(self, cursor: duckdb.DuckDBPyConnection, table: ServingTable, files: LakeFiles, redo: list[date],
@@ -199,6 +211,11 @@ class ServingReader:
         return {f"base_{BY_PRODUCT}": _base_rows(base, BY_PRODUCT, stale),
                 PRODUCT_KEYS: f"SELECT * FROM {base.alias}.{PRODUCT_KEYS}"}
 
+    def serves_scope(self, kind: str, scope_id: int) -> bool:
+        """Whether the committed views serve the scope from scope tables: always without a base (they compute every
+        day then); with one, when the base's products of the scope are the dimensions' products of it now."""
+        return self.served_scopes is None or (kind, scope_id) in self.served_scopes
+
     def check(self, files: LakeFiles | None) -> None:
         """Between refreshes: ask for a new base when the current one has fallen too far behind."""
         if files is not None:
@@ -208,6 +225,7 @@ class ServingReader:
         """After the caller's commit: remember what the views read; detach bases no view reads; ask for a new base
         when this one is too far behind."""
         self._delta, self._views = self._pending, self._pending_views
+        self.served_scopes = self._pending_scopes
         if self._candidate is not None:
             if self._base is not None:
                 self._older.append(self._base.alias)
@@ -230,3 +248,29 @@ class ServingReader:
                                   if (day_file := days.get(day)) is not None)}
         if len(stale) >= ROLL_DAYS or any(now - since >= ROLL_AGE_SECONDS for since in self._stale.values()):
             self._start_build()
+
+
+def _scope_views(base: AttachedBase | None, stale: list[date]) -> dict[str, str]:
+    """The views services.scoped_tables reads: the base's scope rows of the days it serves, the products of each
+    scope, and the sales lines of the other days (every day, from the dimensions now, without a base)."""
+    if base is None:
+        empty_lines = scoped_lines_sql(f"(SELECT * FROM {_delta('sales_lines')} WHERE false)", SCOPE_PRODUCTS)
+        return {SCOPE_PRODUCTS: PRODUCT_SCOPES_SQL.format(products="dim_products", categories="dim_categories"),
+                DELTA_LINES: "SELECT * FROM sales_lines",
+                **{f"base_{table.name}": f"SELECT * FROM ({scope_table_sql(table, empty_lines, 'order_payments')}) "
+                                         "WHERE false" for table in SCOPE_TABLES}}
+    return {SCOPE_PRODUCTS: f"SELECT * FROM {base.alias}.{SCOPE_PRODUCTS}",
+            DELTA_LINES: f"SELECT * FROM sales_lines WHERE source_day IN ({_dates_sql(stale)})" if stale else
+            "SELECT * FROM sales_lines WHERE false",
+            **{f"base_{table.name}": _base_rows(base, table.name, stale) for table in SCOPE_TABLES}}
+
+
+def _served_scopes(cursor: duckdb.DuckDBPyConnection, base: AttachedBase) -> frozenset[tuple[str, int]]:
+    """The scopes whose products in the base are their products in the dimensions now (views of this
+    transaction)."""
+    in_dims = PRODUCT_SCOPES_SQL.format(products="dim_products", categories="dim_categories")
+    rows = cursor.sql(f"""WITH in_dims AS ({in_dims}), in_base AS (SELECT * FROM {base.alias}.{SCOPE_PRODUCTS}),
+        differing AS ((SELECT * FROM in_dims EXCEPT SELECT * FROM in_base)
+                      UNION ALL (SELECT * FROM in_base EXCEPT SELECT * FROM in_dims))
+    SELECT DISTINCT scope_kind, scope_id FROM in_base ANTI JOIN differing USING (scope_kind, scope_id)""").fetchall()
+    return frozenset((kind, int(scope_id)) for kind, scope_id in rows)

@@ -29,14 +29,15 @@ def test_inventory_and_customers_answer_on_an_empty_lake(empty_lake_env: Path) -
     assert "inventory-kpis" in str(inventory.layout()) and "customers-kpis" in str(customers.layout())
     state = {"from": "2024-02-01", "to": "2024-02-29"}
     with app.server.test_request_context("/"):
-        coverage, notes, kpis = inventory.update_summary(state)
+        coverage, notes, kpis, *rest = inventory.update_page(state, "light")
+        figures, tables = rest[:len(inventory.CHARTS)], rest[len(inventory.CHARTS):]
         lang = current_language()
         assert [note.children for note in coverage] == [
             t("inventory-moves-coverage", lang, note=t("coverage-empty", lang))]  # no stock move loaded
         assert [note.children for note in notes] == [t("inventory-no-snapshot", lang)]
         assert kpi_values(kpis) == ["None"] * 8  # every card "—", sell-through too (nothing received)
-        assert all(not figure.data for figure in inventory.update_charts(state, "light"))
-        assert len(inventory.update_tables(state)) == len(inventory.TABLES)
+        assert all(not figure.data for figure in figures)
+        assert len(tables) == len(inventory.TABLES)
         _coverage, cards, *figures, _table = customers.update_page(state, "dark")
         assert kpi_values(cards) == ["None"] * 8
         assert len(figures) == len(customers.CHARTS) and all(not figure.data for figure in figures)

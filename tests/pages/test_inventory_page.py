@@ -36,8 +36,8 @@ def test_the_inventory_page_labels_categories_without_the_root_and_notes_missing
     from pages import inventory
 
     with app.server.test_request_context("/", **ENGLISH):
-        coverage, _notes, _kpis = inventory.update_summary(STATE)
-        _location, category, brand, _abc, movements = inventory.update_charts(STATE, "light")
+        coverage, _notes, _kpis, _location, category, brand, _abc, movements, *_tables = inventory.update_page(
+            STATE, "light")
     assert [note.children for note in coverage] == [
         "Stock moves, which movements and sell-through count: 29 of 39 days loaded"]
     names = [row[0] for row in category.data[0].customdata]

@@ -88,6 +88,7 @@ def test_a_process_on_the_base_serves_what_it_would_compute(root: Path, lakes: C
     assert lake.scalar("SELECT count(*) FROM sales_lines") > 0
     assert lake._serving.base == pointer
     assert lake.scalar("SELECT count(*) FROM delta_sales_lines") == 0  # nothing computed in this process
+    assert lake.serves_scope("category", 100) and lake.serves_scope("brand", 1)  # from the base's scope tables
     _assert_same_as_computed_in_process(lake, root)
 
 
@@ -135,6 +136,9 @@ def test_a_category_change_after_the_build_is_followed_exactly(root: Path, lakes
         category_id=pl.when(pl.col("product_id").is_in(moved.implode())).then(101).otherwise(pl.col("category_id"))),
         dimension_path(root, "dim_products"))
     lake = lakes()
+    # the scopes the moved products left or joined fall back to the lines; the others are served from the base
+    assert not any(lake.serves_scope("category", node) for node in (100, 101, 200))
+    assert lake.serves_scope("category", 300) and lake.serves_scope("category", 102)
     _assert_same_as_computed_in_process(lake, root)
 
 
