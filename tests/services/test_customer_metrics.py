@@ -24,6 +24,8 @@ SELECTIONS = [
     Selection("custom", date(2024, 2, 1), END, store_ids=(1, 3)),
     Selection("custom", date(2024, 2, 1), END, channel="invoice"),
     Selection("custom", date(2024, 2, 1), END, channel="pos", category_ids=(100, 200), brand_ids=tuple(range(1, 8))),
+    Selection("custom", date(2024, 1, 15), END, category_ids=(100,)),  # one scope: its scope tables
+    Selection("custom", date(2024, 2, 1), END, store_ids=(2,), brand_ids=(3,)),
 ]
 
 
