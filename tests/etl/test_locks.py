@@ -13,6 +13,7 @@ import redis
 
 from etl.locks import REDIS_WAIT_SECONDS, DayLocked, LockLost, LockUnavailable, day_lock, lake_hash, lock_key
 from tests.support.processes import free_port
+from tests.support.redis_db import redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 DATASET = "pos_order_lines"
@@ -21,13 +22,7 @@ DATASET = "pos_order_lines"
 @pytest.fixture
 def client() -> Iterator[redis.Redis]:
     """The real local Redis (db 15), or a skip when it does not answer."""
-    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        connection.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    yield connection
-    connection.close()
+    yield from redis_or_skip(REDIS_URL)
 
 
 def test_a_held_day_cannot_be_taken_twice_and_is_released(client: redis.Redis, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from services.operator_auth import (
     SharedFailureLimiter, configure_sessions, current_operator, operator_guard, require_operator, sign_in, sign_out,
 )
 from tests.support.processes import free_port
+from tests.support.redis_db import redis_or_skip
 
 PASSWORD = "correct horse battery staple"
 OPS = {"OPS_USERNAME": "ops", "OPS_PASSWORD": PASSWORD}
@@ -51,13 +52,7 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
     """The real local Redis (db 14), or a skip when it does not answer."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    yield client
-    client.close()
+    yield from redis_or_skip(REDIS_URL)
 
 
 @pytest.fixture
