@@ -1,7 +1,7 @@
 """Customer KPIs (DESIGN §6): the one definition of each customer number the pages show.
 
 Over `fact_sales_all` (POS and invoice lines, refunds negative) summed per order and then per day, channel, store and
-customer (the `customer_days` serving table; under a category or brand filter, the selected lines summed so) for
+customer (the `customer_days` and `customer_dates` serving tables, or their scope tables; else the selected lines) for
 the selected period; every filter of the bar applies to the lines: store (POS lines only: invoices have no store),
 channel, category (with subcategories), brand.
 A customer is a line's `customer_id` (null = walk-in); an order is a (channel, order_id) with a non-refund line.
@@ -31,18 +31,22 @@ ORDER_BUCKETS = 5  # orders-per-customer histogram: 1, 2, 3, 4, 5+
 TOP_CUSTOMERS = 20
 
 
-def _customer_days_cte(lake: Lake, selection: Selection) -> tuple[str, dict[str, Any]]:
+def _customer_days_cte(lake: Lake, selection: Selection) -> tuple[str, dict[str, Any], bool]:
     """`WITH … days AS (…)`: the selection's orders summed per business day, channel, store and customer
-    (lake_sql.CUSTOMER_DAY_SUMS): the `customer_days` serving table (or its scope table) when it serves the
-    selection (sales_metrics.served), the selected lines summed per order and then per day and customer otherwise."""
+    (lake_sql.CUSTOMER_DAY_SUMS), and whether its rows are one per customer and date and source day (`by_date`).
+
+    Without a store or channel filter: the `customer_dates` serving table (or, under one category or brand, its scope
+    table); with one and no product filter: `customer_days`; otherwise the selected lines summed per order and then per
+    day and customer (sales_metrics.served says what the serving tables serve)."""
     filters = sales_filters(selection)
     how = served(lake, filters)
-    if how is not None:
-        ctes, params = filtered_rows(filters, "customer_days", how.scope)
-        return f"{ctes},\n    days AS (SELECT * FROM lines)", params
+    by_date = not (filters.store_ids or filters.channel)
+    if how is not None and (by_date or how.scope is None):
+        ctes, params = filtered_rows(filters, "customer_dates" if by_date else "customer_days", how.scope)
+        return f"{ctes},\n    days AS (SELECT * FROM lines)", params, by_date
     ctes, params = orders_cte(filters)
     return (f"{ctes},\n    days AS (SELECT date, channel, store_id, customer_id, {CUSTOMER_DAY_SUMS} FROM orders "
-            "GROUP BY ALL)"), params
+            "GROUP BY ALL)"), params, False
 
 
 _PER_CUSTOMER_SQL = """
@@ -52,7 +56,7 @@ _PER_CUSTOMER_SQL = """
         FROM days WHERE customer_id IS NOT NULL GROUP BY customer_id
     ),
     first_purchase AS (
-        SELECT customer_id, min(date) AS first_purchase FROM customer_days
+        SELECT customer_id, min(date) AS first_purchase FROM customer_dates
         WHERE sold AND customer_id IN (SELECT customer_id FROM per_customer) GROUP BY customer_id
     ),
     customers AS (
@@ -61,12 +65,23 @@ _PER_CUSTOMER_SQL = """
         FROM per_customer LEFT JOIN first_purchase USING (customer_id)
         LEFT JOIN dim_partners ON dim_partners.partner_id = per_customer.customer_id
     )"""
-_BY_DAY_SQL = """
+_DAY_SUMS = "sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE customer_id IS NOT NULL), 0.0) AS " \
+            "identified_revenue"
+_DISTINCT_CUSTOMERS = "count(DISTINCT customer_id) FILTER (WHERE sold) AS customers"
+# Identified customers who ordered, per day. Rows of several stores or channels name a customer more than once a day:
+# a distinct count. Rows one per customer, date and source day (`customer_dates`) name a customer once a day unless a
+# file holds rows of another date (the ETL quarantines those, so the distinct count is kept to such dates).
+_BY_DAY_SQL = {
+    False: f"by_day AS (SELECT date, {_DAY_SUMS}, {_DISTINCT_CUSTOMERS} FROM days GROUP BY date)",
+    True: f"""other_dates AS (SELECT DISTINCT date FROM days WHERE date <> source_day),
     by_day AS (
-        SELECT date, sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE customer_id IS NOT NULL), 0.0)
-               AS identified_revenue, count(DISTINCT customer_id) FILTER (WHERE sold) AS customers
-        FROM days GROUP BY date
-    )"""
+        SELECT date, {_DAY_SUMS}, count(*) FILTER (WHERE sold AND customer_id IS NOT NULL) AS customers
+        FROM days WHERE date NOT IN (SELECT date FROM other_dates) GROUP BY date
+        UNION ALL
+        SELECT date, {_DAY_SUMS}, {_DISTINCT_CUSTOMERS}
+        FROM days WHERE date IN (SELECT date FROM other_dates) GROUP BY date
+    )""",
+}
 _CUSTOMER_COLUMNS = ["customer_id", "customer", "ref", "revenue", "orders", "last_purchase", "first_purchase", "is_new"]
 
 
@@ -77,7 +92,7 @@ def _sorted_customers(frame: pl.DataFrame) -> pl.DataFrame:
 def customers(lake: Lake, selection: Selection) -> pl.DataFrame:
     """One row per identified customer of the selection: revenue, orders, last purchase in the period, first
     purchase ever, whether new, and the partner's name and ref."""
-    ctes, params = _customer_days_cte(lake, selection)
+    ctes, params, _ = _customer_days_cte(lake, selection)
     return _sorted_customers(lake.query(f"{ctes},{_PER_CUSTOMER_SQL}\n    SELECT * FROM customers",
                                         {**params, "start": selection.start}))
 
@@ -99,15 +114,17 @@ def _calendar(lake: Lake, selection: Selection, by_day: pl.DataFrame) -> pl.Data
 
 def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
     """`_calendar` of the selection."""
-    ctes, params = _customer_days_cte(lake, selection)
-    return _calendar(lake, selection, lake.query(f"{ctes},{_BY_DAY_SQL}\n    SELECT * FROM by_day", params))
+    ctes, params, by_date = _customer_days_cte(lake, selection)
+    by_day = lake.query(f"{ctes},\n    {_BY_DAY_SQL[by_date]}\n    SELECT * FROM by_day", params)
+    return _calendar(lake, selection, by_day)
 
 
 def _customers_and_days(lake: Lake, selection: Selection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`customers` and `daily` from one query (the selected orders are read once for both)."""
-    ctes, params = _customer_days_cte(lake, selection)
+    ctes, params, by_date = _customer_days_cte(lake, selection)
     frame = lake.query(
-        f"""{ctes},{_PER_CUSTOMER_SQL},{_BY_DAY_SQL}
+        f"""{ctes},{_PER_CUSTOMER_SQL},
+    {_BY_DAY_SQL[by_date]}
     SELECT 'customer' AS part, * FROM customers UNION ALL BY NAME SELECT 'day' AS part, * FROM by_day""",
         {**params, "start": selection.start})
     per_customer = frame.filter(pl.col("part") == "customer").select(_CUSTOMER_COLUMNS)

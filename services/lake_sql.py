@@ -17,7 +17,7 @@ carries `source_day`, the business day of the file it came from (its `date` may 
 refresh replaces a day's rows by that column, so every row of a replaced file goes, whatever its `date`. They are
 `sales_lines` (one row per sales line) and, derived from it, aggregates at the grains the pages read: `sales_cells`
 (the sales cube), `sales_products`, `sales_orders` (one row per order), `sales_cashiers`, `sales_baskets`,
-`customer_days`; from the payments, `payments_daily` and `order_payments`; from the stock moves, `moves_daily`. Where
+`customer_days`, `customer_dates`; from the payments, `payments_daily` and `order_payments`; from the stock moves, `moves_daily`. Where
 they are kept: services.serving_base (shared file) and services.serving_reader (each process's delta).
 
 Grain and tax basis: fact_sales is one row per POS order line, `revenue` tax included after discount
@@ -224,8 +224,11 @@ BASKET_UNITS = "CAST(round(sold_units) AS BIGINT)"
 
 # One row per business day, channel, store and customer (walk-ins: customer null) of order rows (ORDER_SUMS_SQL):
 # Σ revenue, the orders with a sold line, and whether any has one. The Customers page reads `customer_days` (these
-# rows of `sales_orders`, per source day) when every filter is order-level: a third of the order rows.
+# rows of `sales_orders`, per source day) when every filter is order-level: a third of the order rows; without a
+# store or channel filter it reads `customer_dates`, the same per business day and customer only (one row per
+# customer and day, so customers per day are counted without a distinct).
 CUSTOMER_DAY_SUMS = """sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS orders, bool_or(sold) AS sold"""
+CUSTOMER_DATE_SUMS = """sum(revenue) AS revenue, CAST(sum(orders) AS BIGINT) AS orders, bool_or(sold) AS sold"""
 
 # Grain: one row per POS order × payment method (and source day): Σ amount, beside the order's revenue (Σ of its
 # lines' revenue), for payment mixes that follow a product selection.
@@ -310,6 +313,10 @@ def serving_tables() -> tuple[ServingTable, ...]:
                      lambda relations: f"SELECT date, channel, store_id, customer_id, {CUSTOMER_DAY_SUMS}, source_day "
                                        f"FROM {relations['sales_orders']} GROUP BY ALL ORDER BY date",
                      source="sales_orders"),
+        ServingTable("customer_dates", sales_facts,
+                     lambda relations: f"SELECT date, customer_id, {CUSTOMER_DATE_SUMS}, source_day "
+                                       f"FROM {relations['customer_days']} GROUP BY ALL ORDER BY date",
+                     source="customer_days"),
         ServingTable("moves_daily", (MOVES_FACT,),
                      lambda relations: _MOVES_DAILY_SQL.format(source=relations[MOVES_FACT])),
         ServingTable("order_payments", ("fact_payments", "fact_sales"),

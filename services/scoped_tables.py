@@ -8,7 +8,7 @@ the category tree or one brand; a line belongs to the scope of its product's bra
 ancestor of it, as the filter bar selects them (`services.filters.category_tree_cte`). Per scope, an order lies in
 one cell, on one day, with one cashier and customer, so each table below is additive over its rows like the table it
 mirrors: `scope_cells` ↔ `sales_cells`, `scope_baskets` ↔ `sales_baskets`, `scope_cashiers` ↔ `sales_cashiers`,
-`scope_customer_days` ↔ `customer_days`, `scope_payments` ↔ `payments_daily` (each POS order's payments scaled by
+`scope_customer_dates` ↔ `customer_dates`, `scope_payments` ↔ `payments_daily` (each POS order's payments scaled by
 the scope's share of its revenue, as `services.sales_metrics.payment_mix` defines).
 
 Where they live. Only in the shared base (services.serving_base builds them from its own `sales_lines` and
@@ -17,7 +17,8 @@ scope is a few row groups. A reader (services.serving_reader) serves a scope fro
 of that scope are the dimensions' products of it now (a product moved to another category makes that scope fall back
 to the lines until the next base), and computes the same rows at query time, with the same SQL, for the days the base
 does not hold as published (`scope_delta_lines`). A selection of several categories or brands, or of both a category
-and a brand, is not one scope: it is summed from the selected lines as before.
+and a brand, is not one scope: it is summed from the selected lines as before; so are a scope's customers under a
+store or channel filter (`scope_customer_dates` has neither).
 """
 
 from __future__ import annotations
@@ -72,9 +73,8 @@ SCOPE_TABLES = (
     ScopeTable("scope_cashiers", "sales_cashiers",
                f"SELECT date, channel, store_id, cashier_id, {CASHIER_SUMS}, {_ORDER_KEYS} FROM scope_orders "
                "GROUP BY ALL"),
-    ScopeTable("scope_customer_days", "customer_days",
-               f"SELECT date, channel, store_id, customer_id, {CUSTOMER_DAY_SUMS}, {_ORDER_KEYS} FROM scope_orders "
-               "GROUP BY ALL"),
+    ScopeTable("scope_customer_dates", "customer_dates",
+               f"SELECT date, customer_id, {CUSTOMER_DAY_SUMS}, {_ORDER_KEYS} FROM scope_orders GROUP BY ALL"),
     ScopeTable("scope_payments", "payments_daily",
                "SELECT orders.date, orders.store_id, payment_method_id, "
                "sum(paid.amount * orders.revenue / paid.order_revenue) AS amount, orders.source_day, "

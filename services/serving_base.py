@@ -232,6 +232,9 @@ class _Build:
         keep = sorted(set(days) - set(compute))
         scoped = scoped_lines_sql("(SELECT * FROM sales_lines WHERE source_day IN (SELECT unnest($batch)))",
                                   SCOPE_PRODUCTS)
+        # a POS order's payments are published with its lines (one day of pos_order_lines), so the batch's days hold
+        # them
+        payments = "(SELECT * FROM order_payments WHERE source_day IN (SELECT unnest($batch)))"
         for table in SCOPE_TABLES:
             empty = scope_table_sql(table, f"(SELECT * FROM {scoped} WHERE false)", "order_payments")
             self.connection.execute(f"CREATE TEMP TABLE new_{table.name} AS SELECT * FROM ({empty}) WHERE false",
@@ -241,7 +244,7 @@ class _Build:
             self.connection.execute("CREATE OR REPLACE TEMP TABLE scope_orders AS "
                                     + SCOPE_ORDERS_SQL.format(lines=scoped), batch)
             for table in SCOPE_TABLES:
-                rows = table.sql.format(lines=scoped, payments="order_payments")
+                rows = table.sql.format(lines=scoped, payments=payments)
                 self.connection.execute(f"INSERT INTO new_{table.name} BY NAME {rows}",
                                         batch if "$batch" in rows else {})
         for table in SCOPE_TABLES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from etl.io_parquet import dimension_path
 from services import customer_metrics
 from services.duckdb_connector import Lake
 from services.filters import Selection
+from tests.services.conftest import republish
 from tests.services.stock_lake import END, PARTNERS, published_rows, selected_products, stock_lake, stock_lake_root
 
 __all__ = ["stock_lake", "stock_lake_root"]
@@ -29,15 +31,19 @@ SELECTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lines(stock_lake_root: Path) -> pl.DataFrame:
-    """fact_sales_all's lines of both channels, in one shape."""
+def published_lines(root: Path) -> pl.DataFrame:
+    """fact_sales_all's lines of both channels as published under `root`, in one shape."""
     columns = ["channel", "date", "order_id", "store_id", "customer_id", "product_id", "revenue", "is_refund"]
-    pos = published_rows(stock_lake_root, "pos_order_lines", "fact_sales").with_columns(channel=pl.lit("pos"))
-    invoices = published_rows(stock_lake_root, "invoice_sales", "fact_invoice_sales").with_columns(
+    pos = published_rows(root, "pos_order_lines", "fact_sales").with_columns(channel=pl.lit("pos"))
+    invoices = published_rows(root, "invoice_sales", "fact_invoice_sales").with_columns(
         channel=pl.lit("invoice"), order_id=pl.col("move_id"), store_id=pl.lit(None, pl.Int64),
         is_refund=pl.col("move_type") == "out_refund")
     return pl.concat([pos.select(columns), invoices.select(columns)])
+
+
+@pytest.fixture(scope="module")
+def lines(stock_lake_root: Path) -> pl.DataFrame:
+    return published_lines(stock_lake_root)
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +148,22 @@ def test_days_not_loaded_are_gaps_not_zeros(stock_lake: Lake) -> None:
     missing = daily.filter(~pl.col("loaded"))
     assert missing["date"].min() == END + timedelta(days=1)
     assert missing["revenue"].is_null().all() and missing["identified_revenue"].is_null().all()
+
+
+def test_a_file_holding_rows_of_another_date_counts_each_customer_once(stock_lake_root: Path, tmp_path: Path) -> None:
+    """Customers per day read one row per customer, date and source day; a file whose rows carry another date (which
+    the ETL quarantines, but a file may still hold) must not count a customer of that date twice."""
+    root = tmp_path / "lake"
+    shutil.copytree(stock_lake_root, root)
+    day, before = date(2024, 2, 10), date(2024, 2, 9)
+    republish(root, day, lambda fact, frame: frame.with_columns(date=pl.lit(before)) if fact == "fact_sales" else frame)
+    lines = published_lines(root).filter(~pl.col("is_refund") & pl.col("customer_id").is_not_null())
+    on_both = lines.filter(pl.col("date") == before).group_by("customer_id").agg(pl.col("order_id").n_unique())
+    assert on_both.filter(pl.col("order_id") > 1).height > 0  # some customer now has two files' rows on the 9th
+    lake = Lake(root, cache_ttl_seconds=0)
+    try:
+        daily = customer_metrics.daily(lake, Selection("custom", before, day))
+    finally:
+        lake.close()
+    expected = {when: lines.filter(pl.col("date") == when)["customer_id"].n_unique() for when in (before, day)}
+    assert dict(daily.select("date", "customers").iter_rows()) == expected
