@@ -33,7 +33,8 @@ How a page uses them (ids follow `<page>-<thing>[-<detail>]`, e.g. `sales-revenu
 - `chart_card(graph_id, title, note=None, height=320, *, lang, export=False, hint=None)`: a themed dcc.Graph with a
   skeleton while loading, the PNG button (file named after the chart), an optional CSV/Excel menu and a `<graph_id>-note`
   element a callback fills when the chart cannot honour a filter. `table_card(table_id, title, …)` is the same for a
-  table filled by a callback (`<table_id>` children).
+  table filled by a callback (`<table_id>` children). Their title carries the info icon of docs/KPIS.md's row for the
+  id (`inventory-abc`); `card_header(id, title, lang)` is that title and CSV/Excel menu for a card of its own.
 - `coverage_note(coverage, lang)`: alerts for a `<page>-coverage` box: "12 of 30 days loaded", "still to come",
   "today so far". `page_today()`: the business today.
 - `health_table(prefix, report, lang)`: the health report's datasets, statuses and problems, words and days in `lang`;
@@ -467,15 +468,25 @@ def export_menu(component_id: str, lang: str) -> dmc.Menu:
     ], className="no-print")
 
 
-def _card(component_id: str, title: str, note: str | None, body: Any, lang: str, export: bool,
-          hint: str | None) -> dmc.Card:
-    heading = [dmc.Text(title, fw=600)]
+def card_header(component_id: str, title: str, lang: str, note: str | None = None, export: bool = True) -> dmc.Group:
+    """A card's title with the "what this means" icon of docs/KPIS.md's row `component_id` (when it has one), its
+    note, and its CSV/Excel menu on the right (`export_menu(component_id)`)."""
+    title_line: Any = dmc.Text(title, fw=600)
+    help_icon = _help_icon(component_id, lang)
+    if help_icon is not None:
+        title_line = dmc.Group([title_line, help_icon], gap=4, wrap="nowrap")
+    heading = [title_line]
     if note:
         heading.append(dmc.Text(note, c="dimmed", size="xs"))
     top = [dmc.Stack(heading, gap=0, style={"flex": "1 1 0", "minWidth": 0})]
     if export:
         top.append(export_menu(component_id, lang))
-    children = [dmc.Group(top, justify="space-between", align="flex-start", wrap="nowrap", gap="xs"),
+    return dmc.Group(top, justify="space-between", align="flex-start", wrap="nowrap", gap="xs")
+
+
+def _card(component_id: str, title: str, note: str | None, body: Any, lang: str, export: bool,
+          hint: str | None) -> dmc.Card:
+    children = [card_header(component_id, title, lang, note, export),
                 dmc.Text(id=f"{component_id}-note", size="xs", c="orange"), body]
     if hint:
         children.append(dmc.Text(hint, size="xs", c="dimmed", className="no-print"))
@@ -505,14 +516,16 @@ def table_card(table_id: str, title: str, note: str | None = None, *, lang: str 
 def data_table(frame: pl.DataFrame, columns: Mapping[str, tuple[str, Callable[[Any], str]]],
                table_id: str | None = None, numeric: Iterable[str] = ()) -> dmc.TableScrollContainer:
     """A table of `frame`'s `columns` (column → (heading, formatter)), scrolling sideways inside its card on narrow
-    screens (the page itself never does)."""
+    screens (the page itself never does). Numbers are right-aligned on one line; their headings may wrap, so a long
+    heading ("Cost coverage") does not widen its column past its values."""
     numeric = set(numeric)
-    align = {column: {"textAlign": "right", "whiteSpace": "nowrap"} if column in numeric else {}
-             for column in columns}
-    head = dmc.TableThead(dmc.TableTr([dmc.TableTh(heading, style=align[column])
+    head_style = {column: {"textAlign": "right"} if column in numeric else {} for column in columns}
+    cell_style = {column: {**head_style[column], "whiteSpace": "nowrap"} if column in numeric else {}
+                  for column in columns}
+    head = dmc.TableThead(dmc.TableTr([dmc.TableTh(heading, style=head_style[column])
                                        for column, (heading, _) in columns.items()]))
     body = dmc.TableTbody([
-        dmc.TableTr([dmc.TableTd(fmt(row[column]), style=align[column]) for column, (_, fmt) in columns.items()])
+        dmc.TableTr([dmc.TableTd(fmt(row[column]), style=cell_style[column]) for column, (_, fmt) in columns.items()])
         for row in frame.iter_rows(named=True)
     ])
     props = {"id": table_id} if table_id else {}

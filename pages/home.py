@@ -8,13 +8,13 @@ import polars as pl
 from dash import Input, Output, callback
 
 from etl.settings import get_settings
-from pages.components import (THEME_TOGGLE_ID, FilterBar, chart_card, coverage_note, current_language, dataset_title,
-                              export_menu, health_table, iso_day, kpi_box, page_header, page_today, sales_kpi_grid)
+from pages.components import (THEME_TOGGLE_ID, FilterBar, card_header, chart_card, coverage_note, current_language,
+                              dataset_title, health_table, iso_day, kpi_box, page_header, page_today, sales_kpi_grid)
 from services import alerts, sales_charts, sales_metrics
 from services.duckdb_connector import get_lake
 from services.filters import Selection
 from services.formatting import NO_VALUE, format_number, format_percent, format_rupiah
-from services.health import health_report
+from services.health import health_report, health_rows
 from services.i18n import add_messages, format_day, t
 
 dash.register_page(__name__, path="/", name="Overview", title="NKDash", order=0)
@@ -56,13 +56,12 @@ def layout(**query: str) -> dmc.Stack:
             kpi_box(f"{PREFIX}-kpis", count=6),
             dmc.SimpleGrid([
                 chart_card(f"{PREFIX}-revenue-trend", t("home-trend", lang), lang=lang, export=True),
-                dmc.Card([dmc.Group([dmc.Text(t("home-alerts", lang), fw=600), export_menu(f"{PREFIX}-alerts", lang)],
-                                    justify="space-between", align="flex-start", wrap="nowrap"),
+                dmc.Card([card_header(f"{PREFIX}-alerts", t("home-alerts", lang), lang),
                           dmc.Box(id=f"{PREFIX}-alerts")],
                          withBorder=True, radius="md", p="sm", mih=200),
             ], cols={"base": 1, "lg": 2}, spacing="sm"),
-            dmc.Title(t("home-health", lang), order=4, mt="xs"),
-            health_table(PREFIX, report, lang),
+            dmc.Card([card_header(f"{PREFIX}-health", t("home-health", lang), lang),
+                      health_table(PREFIX, report, lang)], withBorder=True, radius="md", p="sm"),
         ],
         gap="sm",
     )
@@ -92,6 +91,7 @@ def update_sales(state: dict | None, scheme: str | None) -> tuple:
 FILTERS.export(f"{PREFIX}-revenue-trend", _trend)
 FILTERS.export(f"{PREFIX}-alerts", lambda selection: alerts.alert_rows(
     get_lake(), selection, health_report(get_settings(), lake=get_lake())[0]))
+FILTERS.export(f"{PREFIX}-health", lambda _selection: health_rows(health_report(get_settings(), lake=get_lake())[0]))
 
 
 def _alert(title: str, color: str, lines: list[str], note: str | None, element_id: str, lang: str) -> dmc.Alert:

@@ -13,7 +13,7 @@ import polars as pl
 from services.formatting import format_number, format_percent, format_rupiah, format_rupiah_compact
 from services.i18n import add_messages, format_day, t
 from services.periods import Coverage, days_between
-from services.sales_charts import date_axis, mark_days, message_figure, ranked_bars, rupiah_axis, themed_figure
+from services.sales_charts import date_axis, mark_days, message_figure, ranked_bars, rupiah_axis, themed_figure, trace
 
 TOP_GROUPS = 15  # bars per stock breakdown
 MAX_PARETO_BARS = 400  # more SKUs are drawn as runs of consecutive ranks (a chart never sends ~15k points)
@@ -85,27 +85,28 @@ def pareto(abc: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
     right axis."""
     if abc.height == 0:
         return message_figure(color_scheme, lang)
-    figure = themed_figure(color_scheme, lang)
     runs = _pareto_runs(abc).with_columns(name=pl.when(pl.col("first") == pl.col("last")).then(pl.col("product")))
+    traces = []
     for abc_class, color in ABC_COLORS.items():
         part = runs.filter(pl.col("abc") == abc_class)
         if part.is_empty():
             continue
         names = [name or t("abc-skus", lang, first=first, last=last)
                  for name, first, last in part.select("name", "first", "last").iter_rows()]
-        figure.add_trace(go.Bar(
-            x=part["first"].to_list(), y=part["revenue"].to_list(), name=t("abc-class", lang, abc=abc_class),
-            marker_color=color, customdata=[[name, format_rupiah(value, lang)]
-                                            for name, value in zip(names, part["revenue"])],
+        traces.append(trace(
+            go.Bar, x=part["first"].to_list(), y=part["revenue"].to_list(),
+            name=t("abc-class", lang, abc=abc_class), marker_color=color,
+            customdata=[[name, format_rupiah(value, lang)] for name, value in zip(names, part["revenue"])],
             hovertemplate=f"%{{customdata[0]}}<br>{t('abc-class', lang, abc=abc_class)}<br>%{{customdata[1]}}"
                           "<extra></extra>",
         ))
-    figure.add_trace(go.Scatter(
-        x=runs["last"].to_list(), y=runs["cumulative_share"].to_list(), yaxis="y2", mode="lines",
+    traces.append(trace(
+        go.Scatter, x=runs["last"].to_list(), y=runs["cumulative_share"].to_list(), yaxis="y2", mode="lines",
         name=t("abc-cumulative", lang), line={"color": "#e8590c", "width": 2},
         customdata=[format_percent(value, lang=lang) for value in runs["cumulative_share"]],
         hovertemplate="%{customdata}<extra></extra>",
     ))
+    figure = themed_figure(color_scheme, lang, traces)
     rupiah_axis(figure, runs["revenue"].to_list(), lang)  # (every y axis: the right one is set again below)
     shares = [0, 25, 50, 75, 100]
     figure.update_layout(
@@ -150,18 +151,19 @@ def movement_chart(moves: pl.DataFrame, coverage: Coverage, color_scheme: str, l
     hatch = ["/" if flag else "" for flag in per_bucket["partial"]]
     summed = moves.with_columns(bucket=bucket).group_by("bucket", "movement_type").agg(pl.col("quantity").sum())
     week = {"xperiod": WEEK_MS, "xperiod0": WEEK_START, "xperiodalignment": "middle"} if weekly else {}
-    figure = themed_figure(color_scheme, lang)
+    bars = []
     for kind, color in MOVEMENT_COLORS.items():
         rows = dict(summed.filter(pl.col("movement_type") == kind).select("bucket", "quantity").iter_rows())
         if not rows:
             continue
         values = [rows.get(bucket) for bucket in buckets]
-        figure.add_trace(go.Bar(
-            x=buckets, y=values, name=t(f"movement-{kind}", lang), marker_color=color, marker_pattern_shape=hatch,
-            customdata=[[label, t(f"movement-{kind}", lang), format_quantity(value, lang)]
-                        for label, value in zip(labels, values)],
+        bars.append(trace(
+            go.Bar, x=buckets, y=values, name=t(f"movement-{kind}", lang), marker_color=color,
+            marker_pattern_shape=hatch, customdata=[[label, t(f"movement-{kind}", lang), format_quantity(value, lang)]
+                                                    for label, value in zip(labels, values)],
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{customdata[2]}<extra></extra>", **week,
         ))
+    figure = themed_figure(color_scheme, lang, bars)
     figure.update_layout(barmode="stack", showlegend=True, legend={"orientation": "h", "y": -0.15, "x": 0})
     date_axis(figure, calendar["date"].to_list(), lang)
     mark_days(figure, calendar, lang)

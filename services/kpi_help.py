@@ -1,5 +1,6 @@
-"""The "what this means" text of each KPI card, read from docs/KPIS.md (its "What the cards mean" table) so the
-definitions and their plain-language help have one home. A page adding a KPI card adds a row there."""
+"""The "what this means" text of each KPI card, chart and table, read from docs/KPIS.md (its "What the cards mean"
+table) so the definitions and their plain-language help have one home. A page adding a KPI card, chart or table adds a
+row there (keyed by the card's KPI key, or by the chart's or table's component id)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _help() -> dict[str, dict[str, str]]:
 
 
 def help_text(key: str, lang: str) -> str | None:
-    """The card help for KPI `key` in `lang`, or None when docs/KPIS.md has no row for it."""
+    """The help for `key` (a KPI card key or a chart/table id) in `lang`, or None when docs/KPIS.md has no row
+    for it."""
     texts = _help().get(key)
     return texts[language(lang)] if texts else None
 

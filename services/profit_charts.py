@@ -8,7 +8,8 @@ import polars as pl
 
 from services.formatting import NO_VALUE, format_number, format_percent, format_rupiah
 from services.i18n import add_messages, t
-from services.sales_charts import date_axis, day_labels, mark_days, message_figure, rupiah_axis, themed_figure
+from services.sales_charts import (date_axis, day_labels, mark_days, message_figure, rupiah_axis, themed_figure,
+                                   trace)
 
 PROFIT_COLOR, LOSS_COLOR = "#40c057", "#fa5252"
 MARGIN_COLOR, COVERAGE_COLOR = "#4c6ef5", "#f59f00"
@@ -34,7 +35,6 @@ def profit_trend(daily: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure
     loaded = daily.filter(pl.col("loaded"))
     if loaded.is_empty() or not loaded["revenue_excl_tax"].fill_null(0).ne(0).any():
         return message_figure(color_scheme, lang)
-    figure = themed_figure(color_scheme, lang)
     days, labels = daily["date"].to_list(), day_labels(daily["date"].to_list(), lang)
     profit = daily["gross_profit"].to_list()
     customdata = [[label, format_rupiah(value, lang), _percent(margin, lang), _percent(covered, lang)]
@@ -43,16 +43,17 @@ def profit_trend(daily: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure
     hover = (f"%{{customdata[0]}}<br>{t('profit-gross-profit', lang)}: %{{customdata[1]}}<br>"
              f"{t('profit-margin', lang)}: %{{customdata[2]}}<br>{t('profit-coverage', lang)}: %{{customdata[3]}}"
              "<extra></extra>")
-    figure.add_trace(go.Bar(
-        x=days, y=profit, name=t("profit-gross-profit", lang), customdata=customdata, hovertemplate=hover,
+    bars = trace(
+        go.Bar, x=days, y=profit, name=t("profit-gross-profit", lang), customdata=customdata, hovertemplate=hover,
         marker_color=[LOSS_COLOR if value is not None and value < 0 else PROFIT_COLOR for value in profit],
         marker_pattern_shape=["/" if flag else "" for flag in daily["partial"].to_list()],
-    ))
-    for column, name, color, dash in (("margin_pct", "profit-margin", MARGIN_COLOR, "solid"),
-                                      ("cost_coverage_pct", "profit-coverage", COVERAGE_COLOR, "dot")):
-        figure.add_trace(go.Scatter(x=days, y=daily[column].to_list(), name=t(name, lang), yaxis="y2",
-                                    mode="lines+markers", line={"color": color, "dash": dash}, marker={"size": 4},
-                                    customdata=customdata, hovertemplate=hover, connectgaps=False))
+    )
+    lines = [trace(go.Scatter, x=days, y=daily[column].to_list(), name=t(name, lang), yaxis="y2",
+                   mode="lines+markers", line={"color": color, "dash": dash}, marker={"size": 4},
+                   customdata=customdata, hovertemplate=hover, connectgaps=False)
+             for column, name, color, dash in (("margin_pct", "profit-margin", MARGIN_COLOR, "solid"),
+                                               ("cost_coverage_pct", "profit-coverage", COVERAGE_COLOR, "dot"))]
+    figure = themed_figure(color_scheme, lang, [bars, *lines])
     rupiah_axis(figure, profit, lang)  # before the right axis exists: it sets every y axis
     figure.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
                          margin=RIGHT_AXIS_MARGIN,
@@ -68,14 +69,13 @@ def cost_source_split(sources: pl.DataFrame, color_scheme: str, lang: str) -> go
     """Revenue excl. tax by where its cost came from (purchase, standard price, none) as a donut."""
     if sources.is_empty() or not sources["revenue_excl_tax"].ne(0).any():
         return message_figure(color_scheme, lang)
-    figure = themed_figure(color_scheme, lang)
     names = sources["cost_source"].to_list()
-    figure.add_trace(go.Pie(
-        labels=[t(f"profit-source-{name}", lang) for name in names], values=sources["revenue_excl_tax"].to_list(),
-        hole=0.55, sort=False, marker_colors=[SOURCE_COLORS[name] for name in names], textinfo="label+percent",
+    return themed_figure(color_scheme, lang, [trace(
+        go.Pie, labels=[t(f"profit-source-{name}", lang) for name in names],
+        values=sources["revenue_excl_tax"].to_list(), hole=0.55, sort=False,
+        marker_colors=[SOURCE_COLORS[name] for name in names], textinfo="label+percent",
         customdata=[[format_rupiah(revenue, lang), t("profit-lines-count", lang, count=format_number(lines, lang=lang))]
                     for revenue, lines in zip(sources["revenue_excl_tax"], sources["lines"])],
         # a pie slice gathers its points: its customdata is a list of their rows
         hovertemplate="%{label}<br>%{customdata[0][0]}<br>%{customdata[0][1]}<br>%{percent}<extra></extra>",
-    ))
-    return figure
+    )])

@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import dash_mantine_components as dmc
 import plotly.graph_objects as go
 import polars as pl
+from plotly.basedatatypes import BaseTraceType
 
 from services.formatting import format_number, format_percent, format_rupiah, format_rupiah_compact
 from services.i18n import format_day, language, t, weekday_names
 
 _MARGIN = {"l": 8, "r": 8, "t": 30, "b": 8}  # room at the top for the mode bar (PNG download)
+MARKED_TOP_MARGIN = 46  # the mode bar and, below it, a line of "not loaded" / "so far" notes
 _SEPARATORS = {"id": ",.", "en": ".,"}  # plotly: decimal point then thousands separator
 MAX_DATE_TICKS = 8
 NOT_LOADED_BAND = "rgba(134, 142, 150, 0.15)"
@@ -31,6 +33,7 @@ NO_KEY = "none"  # the bar of products without a brand/category: not a filter va
 
 TRACE_TYPES = ("bar", "heatmap", "pie", "scatter")  # every trace type the app draws (a test keeps this true)
 _UNUSED_LAYOUT = ("geo", "polar", "scene", "ternary", "sliderdefaults", "updatemenudefaults")
+Trace = TypeVar("Trace", bound=BaseTraceType)
 
 
 @cache
@@ -45,14 +48,22 @@ def _template(color_scheme: str) -> dict[str, Any]:
             "layout": {key: value for key, value in template["layout"].items() if key not in _UNUSED_LAYOUT}}
 
 
-def themed_figure(color_scheme: str, lang: str) -> go.Figure:
-    """An empty figure with the app's template for `color_scheme` ('light' | 'dark').
+def trace(kind: type[Trace], **properties: Any) -> Trace:
+    """A `kind` trace (go.Bar, go.Scatter, go.Heatmap, go.Pie) built without plotly's per-property validation, for
+    `themed_figure`."""
+    return kind(_validate=False, **properties)
 
-    Built without plotly's per-property validation: validating the template and every later update took ≈10 ms a
-    figure, most of a chart callback's time; what the charts set is fixed by this module and its tests."""
+
+def themed_figure(color_scheme: str, lang: str, traces: Sequence[BaseTraceType] = ()) -> go.Figure:
+    """A figure of `traces` (built with `trace`) with the app's template for `color_scheme` ('light' | 'dark').
+
+    Built without plotly's per-property validation: validating the template, the traces and every later update took
+    ≈10 ms a figure and ≈1.5 ms a trace, most of a chart callback's time; what the charts set is fixed by these
+    modules, and tests/services/test_figures.py checks that validating their figures changes nothing. Traces come in
+    here: `add_trace` would validate each one again."""
     layout = {"template": _template("dark" if color_scheme == "dark" else "light"), "margin": _MARGIN,
               "showlegend": False, "separators": _SEPARATORS[language(lang)], "hoverlabel": {"namelength": -1}}
-    return go.Figure(layout=layout, _validate=False)
+    return go.Figure(data=list(traces), layout=layout, _validate=False)
 
 
 def message_figure(color_scheme: str, lang: str, text: str | None = None) -> go.Figure:
@@ -104,8 +115,10 @@ def _spans(days: Sequence[date]) -> list[tuple[date, date]]:
 
 
 def mark_days(figure: go.Figure, trend: pl.DataFrame, lang: str) -> None:
-    """Grey bands over days not loaded; a "so far" note over a day in progress."""
+    """Grey bands over days not loaded; a "so far" note over a day in progress. The notes sit above the plot, below
+    the mode bar (always shown on a phone)."""
     missing = trend.filter(~pl.col("loaded"))["date"].to_list()
+    partial = trend.filter(pl.col("partial"))["date"].to_list()
     for first, last in _spans(missing):
         figure.add_vrect(x0=_shifted(first, -12), x1=_shifted(last, 12), fillcolor=NOT_LOADED_BAND,
                          line_width=0, layer="below")
@@ -113,9 +126,11 @@ def mark_days(figure: go.Figure, trend: pl.DataFrame, lang: str) -> None:
         first = _spans(missing)[0]
         figure.add_annotation(x=first[0], y=1, yref="paper", yanchor="bottom", showarrow=False,
                               text=t("not-loaded-gap", lang), font={"size": 10, "color": "#868e96"})
-    for day in trend.filter(pl.col("partial"))["date"].to_list():
+    for day in partial:
         figure.add_annotation(x=day, y=1, yref="paper", yanchor="bottom", showarrow=False,
                               text=t("partial-mark", lang), font={"size": 10, "color": "#f08c00"})
+    if missing or partial:
+        figure.update_layout(margin={"t": MARKED_TOP_MARGIN})
 
 
 def day_labels(days: Sequence[date], lang: str) -> list[str]:
@@ -124,24 +139,25 @@ def day_labels(days: Sequence[date], lang: str) -> list[str]:
 
 def revenue_trend(trend: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
     """Daily revenue stacked by channel (POS, invoices); gaps where a day is not loaded, today so far hatched."""
-    figure = themed_figure(color_scheme, lang)
     if not trend.filter(pl.col("loaded"))["revenue"].fill_null(0).ne(0).any():
         return message_figure(color_scheme, lang)
     days = trend["date"].to_list()
     labels = day_labels(days, lang)
     partial = trend["partial"].to_list()
+    bars = []
     for channel in ("pos", "invoice"):
         values = trend[f"{channel}_revenue"].to_list()
         if not any(values):
             continue
         customdata = [[label, format_rupiah(value, lang), t(f"channel-{channel}", lang)]
                       for label, value in zip(labels, values)]
-        figure.add_trace(go.Bar(
-            x=days, y=values, name=t(f"channel-{channel}", lang), marker_color=CHANNEL_COLORS[channel],
+        bars.append(trace(
+            go.Bar, x=days, y=values, name=t(f"channel-{channel}", lang), marker_color=CHANNEL_COLORS[channel],
             marker_pattern_shape=["/" if flag else "" for flag in partial], customdata=customdata,
             hovertemplate="%{customdata[0]}<br>%{customdata[2]}: %{customdata[1]}<extra></extra>",
         ))
-    figure.update_layout(barmode="stack", showlegend=len(figure.data) > 1,
+    figure = themed_figure(color_scheme, lang, bars)
+    figure.update_layout(barmode="stack", showlegend=len(bars) > 1,
                          legend={"orientation": "h", "y": 1.12, "x": 0})
     rupiah_axis(figure, trend["revenue"].to_list(), lang)
     date_axis(figure, days, lang)
@@ -155,7 +171,6 @@ def daily_measure(trend: pl.DataFrame, column: str, color_scheme: str, lang: str
 
     `magnitude` draws the size of a negative measure (refunds) upward.
     """
-    figure = themed_figure(color_scheme, lang)
     loaded = trend.filter(pl.col("loaded"))
     if loaded.is_empty() or not loaded[column].fill_null(0).ne(0).any():
         return message_figure(color_scheme, lang)
@@ -163,12 +178,12 @@ def daily_measure(trend: pl.DataFrame, column: str, color_scheme: str, lang: str
     values = [abs(value) if magnitude and value is not None else value for value in trend[column].to_list()]
     formatter: Callable[[Any], str] = ((lambda v: format_rupiah(v, lang)) if kind == "money"
                                        else (lambda v: format_percent(v, lang=lang)))
-    figure.add_trace(go.Bar(
-        x=days, y=values, marker_color=color, customdata=[[label, formatter(value)] for label, value in
-                                                          zip(day_labels(days, lang), values)],
+    figure = themed_figure(color_scheme, lang, [trace(
+        go.Bar, x=days, y=values, marker_color=color, customdata=[[label, formatter(value)] for label, value in
+                                                                  zip(day_labels(days, lang), values)],
         marker_pattern_shape=["/" if flag else "" for flag in trend["partial"].to_list()],
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
-    ))
+    )])
     if kind == "money":
         rupiah_axis(figure, values, lang)
     else:
@@ -179,7 +194,6 @@ def daily_measure(trend: pl.DataFrame, column: str, color_scheme: str, lang: str
 
 
 def hour_weekday_heatmap(heatmap: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
-    figure = themed_figure(color_scheme, lang)
     if heatmap.height == 0:
         return message_figure(color_scheme, lang)
     hours = list(range(int(heatmap["hour"].min()), int(heatmap["hour"].max()) + 1))
@@ -188,10 +202,11 @@ def hour_weekday_heatmap(heatmap: pl.DataFrame, color_scheme: str, lang: str) ->
     text = [[f"{format_rupiah(grid.get((weekday, hour), (0.0, 0))[0], lang)}<br>"
              f"{t('orders-count', lang, count=format_number(grid.get((weekday, hour), (0.0, 0))[1], lang=lang))}"
              for hour in hours] for weekday in range(1, 8)]
-    figure.add_trace(go.Heatmap(
-        z=z, x=[f"{hour:02d}" for hour in hours], y=list(weekday_names(lang)), text=text, colorscale=HEAT_SCALE,
-        hovertemplate="%{y} %{x}:00<br>%{text}<extra></extra>", showscale=False, xgap=2, ygap=2,
-    ))
+    figure = themed_figure(color_scheme, lang, [trace(
+        go.Heatmap, z=z, x=[f"{hour:02d}" for hour in hours], y=list(weekday_names(lang)), text=text,
+        colorscale=HEAT_SCALE, hovertemplate="%{y} %{x}:00<br>%{text}<extra></extra>", showscale=False, xgap=2,
+        ygap=2,
+    )])
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(title_text=t("hour-of-day", lang), type="category")
     return figure
@@ -201,18 +216,19 @@ def ranked_bars(ranked: pl.DataFrame, color_scheme: str, lang: str, label: str =
                 key: str = "key", missing_label: str = "unknown") -> go.Figure:
     """Horizontal bars, largest on top, one per id (`key`), named by `label` (top products/categories/brands,
     stores); a null id is one bar named by the `missing_label` message. Clicking a bar reports its id as `y`."""
-    figure = themed_figure(color_scheme, lang)
     if ranked.height == 0 or not ranked[value].fill_null(0).ne(0).any():
         return message_figure(color_scheme, lang)
     ordered = ranked.reverse()
-    keys = [NO_KEY if item is None else str(item) for item in ordered[key].to_list()]
-    names = [t(missing_label, lang) if item is None else str(item) for item in ordered[label].to_list()]
+    ids = ordered[key].to_list()
+    keys = [NO_KEY if item is None else str(item) for item in ids]
+    names = [t(missing_label, lang) if item is None or name is None else str(name)
+             for item, name in zip(ids, ordered[label].to_list())]  # not the data's English "(no brand)"
     values = ordered[value].to_list()
-    figure.add_trace(go.Bar(
-        x=values, y=keys, orientation="h", text=[format_rupiah_compact(v, lang) for v in values],
+    figure = themed_figure(color_scheme, lang, [trace(
+        go.Bar, x=values, y=keys, orientation="h", text=[format_rupiah_compact(v, lang) for v in values],
         textposition="auto", customdata=[[name, format_rupiah(v, lang)] for name, v in zip(names, values)],
         hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
-    ))
+    )])
     rupiah_axis(figure, values, lang, axis="x")
     figure.update_yaxes(type="category", tickvals=keys, ticktext=[_short(name) for name in names], automargin=True)
     return figure
@@ -224,45 +240,40 @@ def _short(name: str, width: int = 28) -> str:
 
 
 def payment_mix(payments: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
-    figure = themed_figure(color_scheme, lang)
     if payments.is_empty() or not payments["amount"].ne(0).any():
         return message_figure(color_scheme, lang)
-    figure.add_trace(go.Pie(
-        labels=payments["method"].to_list(), values=payments["amount"].to_list(), hole=0.55, sort=False,
+    return themed_figure(color_scheme, lang, [trace(
+        go.Pie, labels=payments["method"].to_list(), values=payments["amount"].to_list(), hole=0.55, sort=False,
         customdata=[format_rupiah(amount, lang) for amount in payments["amount"]], textinfo="label+percent",
         hovertemplate="%{label}<br>%{customdata}<br>%{percent}<extra></extra>",
-    ))
-    return figure
+    )])
 
 
 def channel_split(channels: pl.DataFrame, color_scheme: str, lang: str) -> go.Figure:
     """Revenue per channel as a donut (POS vs invoices)."""
-    figure = themed_figure(color_scheme, lang)
     if channels.is_empty() or not channels["revenue"].ne(0).any():
         return message_figure(color_scheme, lang)
     names = channels["channel"].to_list()
-    figure.add_trace(go.Pie(
-        labels=[t(f"channel-{name}", lang) for name in names], values=channels["revenue"].to_list(), hole=0.55,
-        sort=False, marker_colors=[CHANNEL_COLORS.get(name) for name in names], textinfo="label+percent",
+    return themed_figure(color_scheme, lang, [trace(
+        go.Pie, labels=[t(f"channel-{name}", lang) for name in names], values=channels["revenue"].to_list(),
+        hole=0.55, sort=False, marker_colors=[CHANNEL_COLORS.get(name) for name in names], textinfo="label+percent",
         customdata=[[format_rupiah(revenue, lang), t("orders-count", lang, count=format_number(orders, lang=lang))]
                     for revenue, orders in zip(channels["revenue"], channels["orders"])],
         # a pie slice gathers its points: its customdata is a list of their rows
         hovertemplate="%{label}<br>%{customdata[0][0]}<br>%{customdata[0][1]}<br>%{percent}<extra></extra>",
-    ))
-    return figure
+    )])
 
 
 def basket_histogram(baskets: pl.DataFrame, color_scheme: str, lang: str, largest: int) -> go.Figure:
     """Orders by units in the order (1, 2, …, `largest`+)."""
-    figure = themed_figure(color_scheme, lang)
     if baskets.is_empty():
         return message_figure(color_scheme, lang)
     labels = [f"{units}+" if units >= largest else str(units) for units in baskets["units"].to_list()]
     counts = baskets["orders"].to_list()
-    figure.add_trace(go.Bar(
-        x=labels, y=counts, marker_color="#7950f2",
+    figure = themed_figure(color_scheme, lang, [trace(
+        go.Bar, x=labels, y=counts, marker_color="#7950f2",
         customdata=[t("orders-count", lang, count=format_number(count, lang=lang)) for count in counts],
         hovertemplate="%{x}<br>%{customdata}<extra></extra>",
-    ))
+    )])
     figure.update_xaxes(type="category", title_text=t("units-per-order", lang))
     return figure

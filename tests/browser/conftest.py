@@ -1,4 +1,5 @@
-"""Browser-test fixtures: a small generated lake, `python app.py` as a subprocess on a free port, headless Chromium."""
+"""Browser-test fixtures: a small generated lake, `python app.py` as a subprocess on a free port, headless Chromium;
+helpers to emulate a screen width, tell what is on screen, and check a page fits its width before its screenshot."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.services.conftest import small_lake_root
 
@@ -91,3 +95,35 @@ def driver() -> Iterator[webdriver.Chrome]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def emulate(driver: webdriver.Chrome, width: int, height: int = 900) -> None:
+    """A `width` × `height` px screen; below 768 px a phone's."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 768})
+
+
+def on_screen(driver: webdriver.Chrome, element: WebElement) -> bool:
+    """Whether some of `element` is within the window's width (a closed navigation is pushed off it)."""
+    right, left = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.right, r.left];",
+                                        element)
+    return right > 0 and left < driver.execute_script("return window.innerWidth")
+
+
+def assert_burger_toggles_navigation(driver: webdriver.Chrome) -> None:
+    """On a phone: the navigation is off screen until the burger opens it, and the burger closes it again."""
+    link = driver.find_element(By.CSS_SELECTOR, 'a[href^="/sales"]')
+    assert not on_screen(driver, link)
+    driver.find_element(By.ID, "nav-burger").click()
+    WebDriverWait(driver, 10).until(lambda d: on_screen(d, link))
+    driver.find_element(By.ID, "nav-burger").click()
+    WebDriverWait(driver, 10).until(lambda d: not on_screen(d, link))
+
+
+def assert_fits_and_screenshot(driver: webdriver.Chrome, path: Path, width: int) -> None:
+    """The page does not scroll sideways at `width` px; then a screenshot of all of it (up to 8000 px) at `path`."""
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{path.stem} is {overflow}px wider than the window"
+    emulate(driver, width, min(driver.execute_script("return document.documentElement.scrollHeight") + 40, 8000))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(path))

@@ -20,6 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from services.duckdb_connector import Lake
 from services.formatting import parse_rupiah
 from services.sales_metrics import KPI_NAMES, SALES_KPI_NAMES, Kpi, SalesFilters, kpi_comparison
+from tests.browser.conftest import assert_burger_toggles_navigation, assert_fits_and_screenshot, emulate
 
 pytestmark = pytest.mark.browser
 RUPIAH_KPIS = ("revenue", "net_sales", "aov", "refunds")
@@ -59,8 +60,7 @@ def _prepare(driver: webdriver.Chrome, url: str, width: int, lang: str, theme: s
     driver.add_cookie({"name": "nkdash_lang", "value": lang, "path": "/"})
     driver.execute_script("window.localStorage.setItem('app-language', JSON.stringify(arguments[0]));"
                           "window.localStorage.setItem('mantine-color-scheme-value', arguments[1]);", lang, theme)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 768})
+    emulate(driver, width)
 
 
 def _settled(driver: webdriver.Chrome, ready_id: str) -> None:
@@ -92,11 +92,6 @@ def _query(driver: webdriver.Chrome) -> dict[str, list[str]]:
     return parse_qs(urlsplit(driver.current_url).query)
 
 
-def _on_screen(driver: webdriver.Chrome, element: object) -> bool:
-    box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.right, r.left];", element)
-    return box[0] > 0 and box[1] < driver.execute_script("return window.innerWidth")
-
-
 def _assert_no_console_errors(driver: webdriver.Chrome) -> None:
     severe = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert severe == []
@@ -114,23 +109,11 @@ def test_page_from_a_filtered_url(browser: webdriver.Chrome, dashboard_url: str,
     assert (html.get_attribute("lang"), html.get_attribute("data-mantine-color-scheme")) == (lang, theme)
     _assert_kpis(browser, page, names, expected)
     assert _query(browser) == {"from": ["2024-02-01"], "to": ["2024-02-20"], "store": ["1,2"], "category": ["100"]}
-    scroll, client = browser.execute_script(
-        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert scroll <= client, "the page scrolls sideways"
     assert browser.find_element(By.ID, "theme-toggle").is_displayed()
     assert browser.find_element(By.ID, "language-switch").is_displayed()
     if width < 768:  # the navigation hides behind the burger
-        sales_link = browser.find_element(By.CSS_SELECTOR, 'a[href^="/sales"]')
-        assert not _on_screen(browser, sales_link)
-        browser.find_element(By.ID, "nav-burger").click()
-        WebDriverWait(browser, 10).until(lambda d: _on_screen(d, sales_link))
-        browser.find_element(By.ID, "nav-burger").click()
-        WebDriverWait(browser, 10).until(lambda d: not _on_screen(d, sales_link))
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": width, "height": min(height, 8000), "deviceScaleFactor": 1,
-                             "mobile": width < 768})
-    browser.save_screenshot(str(screenshots / f"{page}-{width}-{lang}-{theme}.png"))
+        assert_burger_toggles_navigation(browser)
+    assert_fits_and_screenshot(browser, screenshots / f"{page}-{width}-{lang}-{theme}.png", width)
     _assert_no_console_errors(browser)
 
 

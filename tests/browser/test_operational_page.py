@@ -3,7 +3,8 @@ redis-server, a demo Odoo and (for the async refresh) a real `celery -A etl_task
 
 Without the login every action is refused by the server — from the page and from hand-made POSTs to Dash's callback
 endpoint — and nothing is queued or run. Signed in, an async refresh of three days runs through the worker and the
-page follows every day to done; a sync refresh runs one day in the dashboard process.
+page follows every day to done; a sync refresh runs one day in the dashboard process. On a phone (390 px) the
+navigation folds into the burger, the page never scrolls sideways and the login and refresh forms are within reach.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from etl.settings import load_settings
 from services.i18n import format_day, format_moment, t
 from services.operator_auth import SESSION_KEY
 from services.refresh_actions import RANGE_QUEUE
+from tests.browser.conftest import assert_burger_toggles_navigation, assert_fits_and_screenshot, emulate
 from tests.conftest import DemoOdoo, start_demo
 from tests.reliability.harness import Worker, worker_env
 from tests.support.dash_actions import ENDPOINT, action_output, action_payload, alert_text
@@ -327,3 +329,37 @@ def test_signed_in_a_sync_refresh_runs_one_day_in_the_dashboard(driver: webdrive
     health = driver.find_element(By.ID, "operational-health").text
     assert not {"rows", "quarantined", "fresh", "stale", "failing", "none"} & set(health.lower().split())
     assert "Celery workers answering" not in health and " baris" in health  # the last run: "… 1.234 baris, 0,4 dtk"
+
+
+def _within_width(driver: webdriver.Chrome, element_id: str) -> bool:
+    """Whether the element, scrolled to, is shown whole within the window's width."""
+    element = driver.find_element(By.ID, element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    left, right = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];",
+                                        element)
+    return element.is_displayed() and left >= 0 and right <= driver.execute_script("return window.innerWidth")
+
+
+def test_on_a_phone_the_menu_is_a_burger_and_the_forms_are_within_reach(driver: webdriver.Chrome, stack: Stack,
+                                                                        artifacts: Path) -> None:
+    emulate(driver, 390)
+    try:
+        _signed_out(driver, stack)
+        assert driver.find_element(By.ID, "theme-toggle").is_displayed()
+        assert driver.find_element(By.ID, "language-switch").is_displayed()
+        assert_burger_toggles_navigation(driver)
+        for field in ("operational-username", "operational-password", "operational-login"):
+            assert _within_width(driver, field), field
+        assert_fits_and_screenshot(driver, artifacts / "operational-390-signed-out.png", 390)
+        emulate(driver, 390)
+        _log_in(driver, OPS_PASSWORD)
+        WebDriverWait(driver, 30).until(
+            expected_conditions.visibility_of_element_located((By.ID, "operational-signed-in")))
+        for field in ("operational-dataset", "operational-days", "operational-async", "operational-sync",
+                      "operational-logout"):
+            assert _within_width(driver, field), field
+        assert_fits_and_screenshot(driver, artifacts / "operational-390-signed-in.png", 390)
+        driver.find_element(By.ID, "operational-logout").click()
+        WebDriverWait(driver, 30).until(expected_conditions.visibility_of_element_located((By.ID, "operational-login")))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

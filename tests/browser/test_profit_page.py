@@ -1,6 +1,7 @@
 """The Profit page in a real browser at desktop (1440 px) and phone (390 px) widths, in English and Bahasa Indonesia,
-served by `python app.py` over the profit test lake: KPIs and tables equal the service's, the cost coverage note and
-the partial day are shown, nothing overflows sideways, no console errors; full-page screenshots in tests/artifacts/."""
+light and dark, served by `python app.py` over the profit test lake: KPIs and tables equal the service's, the cost
+coverage note and the partial day are shown, nothing overflows sideways, no console errors; full-page screenshots in
+tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from services import profit_metrics
 from services.duckdb_connector import Lake
 from services.filters import Selection
 from services.formatting import format_rupiah, parse_rupiah
-from tests.browser.conftest import _wait_until_serving
+from tests.browser.conftest import _wait_until_serving, assert_fits_and_screenshot, emulate
 from tests.services.profit_lake import PARTIAL, profit_lake, profit_lake_root
 from tests.support.processes import PYTHON, free_port, isolated_env, running
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PERIOD = Selection("custom", date(2024, 2, 1), PARTIAL)  # holds the unpublished day and the partial one
 QUERY = f"?from={PERIOD.start.isoformat()}&to={PERIOD.end.isoformat()}"
-VIEWS = [(1440, "en"), (1440, "id"), (390, "id"), (390, "en")]
+VIEWS = [(1440, "en", "light"), (1440, "id", "dark"), (390, "id", "light"), (390, "en", "dark")]
 WAIT = 60
 GRAPHS = ("profit-trend", "profit-sources")
 
@@ -57,12 +58,12 @@ def browser(driver: webdriver.Chrome, profit_dashboard: str) -> Iterator[webdriv
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def _open(driver: webdriver.Chrome, url: str, width: int, lang: str) -> None:
+def _open(driver: webdriver.Chrome, url: str, width: int, lang: str, theme: str = "light") -> None:
     driver.get(f"{url}/health")
     driver.add_cookie({"name": "nkdash_lang", "value": lang, "path": "/"})
-    driver.execute_script("window.localStorage.setItem('app-language', JSON.stringify(arguments[0]));", lang)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 768})
+    driver.execute_script("window.localStorage.setItem('app-language', JSON.stringify(arguments[0]));"
+                          "window.localStorage.setItem('mantine-color-scheme-value', arguments[1]);", lang, theme)
+    emulate(driver, width)
     driver.get(f"{url}/profit{QUERY}")
     WebDriverWait(driver, WAIT).until(lambda d: d.find_elements(By.ID, "profit-kpi-gross_profit-value")
                                       and d.find_elements(By.ID, "profit-uncosted-table"))
@@ -77,22 +78,13 @@ def _rows(driver: webdriver.Chrome, table_id: str) -> list[list[str]]:
     return [[cell.get_attribute("textContent") for cell in row.find_elements(By.TAG_NAME, "td")] for row in rows]
 
 
-def _screenshot(driver: webdriver.Chrome, name: str, width: int) -> None:
-    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} is {overflow}px wider than the window"
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": min(height + 40, 8000), "deviceScaleFactor": 1,
-                            "mobile": width < 768})
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-
-
-@pytest.mark.parametrize(("width", "lang"), VIEWS, ids=[f"{w}-{l}" for w, l in VIEWS])
+@pytest.mark.parametrize(("width", "lang", "theme"), VIEWS, ids=[f"{w}-{l}-{t}" for w, l, t in VIEWS])
 def test_profit_page_shows_the_services_figures(browser: webdriver.Chrome, profit_dashboard: str,
-                                                page: profit_metrics.ProfitPage, width: int, lang: str) -> None:
-    _open(browser, profit_dashboard, width, lang)
-    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+                                                page: profit_metrics.ProfitPage, width: int, lang: str,
+                                                theme: str) -> None:
+    _open(browser, profit_dashboard, width, lang, theme)
+    html = browser.find_element(By.TAG_NAME, "html")
+    assert (html.get_attribute("lang"), html.get_attribute("data-mantine-color-scheme")) == (lang, theme)
     for name, kpi in page.kpis.items():
         element = browser.find_element(By.ID, f"profit-kpi-{name}-value")
         assert float(element.get_attribute("data-value")) == pytest.approx(kpi.value), name
@@ -122,7 +114,7 @@ def test_profit_page_shows_the_services_figures(browser: webdriver.Chrome, profi
     assert len(categories) == min(page.categories.height, 12) and len(brands) == min(page.brands.height, 12)
     assert [row[0] for row in brands] == [label or ("(no brand)" if lang == "en" else "(tanpa merek)")
                                           for label in page.brands["label"].head(len(brands)).to_list()]
-    _screenshot(browser, f"profit-{width}-{lang}", width)
+    assert_fits_and_screenshot(browser, ARTIFACTS / f"profit-{width}-{lang}-{theme}.png", width)
     assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
 
 

@@ -1,5 +1,6 @@
 """The shell and the shared factories through Dash's own endpoints: the page language from the cookie the language
-switch sets, and the CSV/Excel export of a chart's data for the selection in the filter bar's state."""
+switch sets, and the CSV/Excel export of a chart's data for the selection in the filter bar's state (and of the
+Overview's alerts and data health tables)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import polars as pl
 import pytest
 from flask.testing import FlaskClient
 
+from benchmarks.lake_generator import SMALL_LAKE
 from etl.settings import reset_settings_cache
 from services import sales_metrics
 from services.duckdb_connector import Lake
+from services.health import health_report
 from services.sales_metrics import SalesFilters
-from tests.services.conftest import small_lake_root
+from tests.services.conftest import settings_for, small_lake_root
 
 __all__ = ["small_lake_root"]
 STATE = {"from": "2024-02-01", "to": "2024-02-20", "store": "1,2"}
@@ -87,6 +90,21 @@ def test_the_overview_alerts_export_as_a_table(client: FlaskClient) -> None:
     frame = pl.read_csv(io.BytesIO(base64.b64decode(sent["content"])[3:]))
     assert sent["filename"] == "home-alerts.csv" and frame.columns[0] == "alert"
     assert set(frame["alert"]) <= {"out_of_stock_a_item", "negative_margin", "data"}
+
+
+def test_the_overview_health_table_exports_every_dataset(client: FlaskClient, small_lake_root: Path) -> None:
+    sent = _download(client, "home-health", "csv", page="home")
+    frame = pl.read_csv(io.BytesIO(base64.b64decode(sent["content"])[3:]))
+    report, _status = health_report(settings_for(small_lake_root))
+    assert sent["filename"] == "home-health.csv"
+    assert frame["dataset"].to_list() == list(report["datasets"])
+    pos = frame.filter(pl.col("dataset") == "pos_order_lines").row(0, named=True)
+    entry = report["datasets"]["pos_order_lines"]
+    assert (pos["status"], pos["freshness"], pos["last_processed_date"]) == (
+        entry["status"], entry["level"], SMALL_LAKE.end.isoformat())
+    assert pos["missing_days_count"] == len(entry["missing_days"]) > 10  # every day, not the table's ten
+    workbook = _download(client, "home-health", "xlsx", page="home")
+    assert workbook["filename"] == "home-health.xlsx"
 
 
 def test_a_future_period_says_so_instead_of_zeros(client: FlaskClient) -> None:

@@ -1,12 +1,16 @@
-"""Smoke: `app` imports with its pages registered and `/health` wired, and page layouts render on an empty lake."""
+"""Smoke: `app` imports with its pages registered and `/health` wired, and page layouts render on an empty lake, every
+chart and table with its "what this means" help."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from dash.development.base_component import Component
 
 from etl.settings import reset_settings_cache
+from services import kpi_help
 
 
 @pytest.fixture
@@ -37,3 +41,30 @@ def test_layouts_render_on_an_empty_lake(empty_lake_env: Path) -> None:
     coverage, _cards, _trend = home.update_sales({}, None)
     assert "No data loaded" in str(coverage) or "Tidak ada data" in str(coverage)
     assert sales.update_period({}, "dark") is not None and sales.update_orders({}, None) is not None
+
+
+def _ids(node: Any) -> list[str]:
+    """Every string id in a rendered component tree."""
+    if isinstance(node, (list, tuple)):
+        return [found for child in node for found in _ids(child)]
+    if not isinstance(node, Component):
+        return []
+    own = [node.id] if isinstance(getattr(node, "id", None), str) else []
+    return own + _ids(getattr(node, "children", None))
+
+
+def test_every_chart_and_table_says_what_it_means(empty_lake_env: Path) -> None:
+    """Each exported chart or table card (all of them) has a row in docs/KPIS.md's help table, in both languages."""
+    import app
+    from pages import customers, home, inventory, profit, sales
+
+    cards = []
+    for page in (home, sales, inventory, customers, profit):
+        with app.server.test_request_context("/", headers={"Cookie": "nkdash_lang=en"}):
+            layout = page.layout()
+        shown = [found.removesuffix("-export") for found in _ids(layout) if found.endswith("-export")]
+        assert str(layout).count("kpi-help") == len(shown), page.__name__  # the icon beside each title
+        cards += shown
+    assert {"home-health", "inventory-abc", "inventory-low-stock", "profit-uncosted", "sales-cashiers"} <= set(cards)
+    for card in cards:
+        assert kpi_help.help_text(card, "en") and kpi_help.help_text(card, "id"), card

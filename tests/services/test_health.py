@@ -1,5 +1,6 @@
 """`/health`: per dataset ok | stale | failing | unreadable with failed and missing days; 503 when a dataset is failing
-or unreadable or the lake or Redis is down, 200 (degraded) for stale data or no worker; no paths or secrets."""
+or unreadable or the lake or Redis is down, 200 (degraded) for stale data or no worker; no paths or secrets; the
+Overview's export of it, one row per dataset with exact values."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from benchmarks.lake_generator import SMALL_LAKE
 from etl.pipelines import health as health_module
 from etl.settings import reset_settings_cache
 from etl.status import RunRecord, read_status, record_failure, record_run
-from services.health import health_report
+from services.health import health_report, health_rows
 from tests.services.conftest import settings_for
 
 REDIS_DOWN = "redis://127.0.0.1:1/0"
@@ -129,3 +131,23 @@ def test_the_dimension_refresh_state_is_reported_without_changing_the_status(roo
     entry = {"last_success": {"finished_at": "2024-03-01T01:00:00+00:00", "rows_out": 40, "seconds": 1.5}}
     assert health_module.dimensions_refresh(entry, now)["status"] == "ok"
     assert health_module.dimensions_refresh(entry, now + timedelta(hours=9))["status"] == "stale"
+
+
+def test_the_health_export_has_every_dataset_with_exact_values(root: Path) -> None:
+    record_run(root, RunRecord("pos_order_lines", "2024-02-29", True, 1234, 1230, 4, 2.345, [],
+                               finished_at="2024-03-01T02:00:00+00:00"))
+    for day in range(16, 28):
+        record_failure(root, "pos_order_lines", f"2024-02-{day}", "load" if day % 2 else "", f"ValueError: {day}")
+    report, _status = health_report(settings_for(root, ETL_START_DATE="2023-12-30"), today=DAY_AFTER)
+    rows = health_rows(report)
+    assert rows["dataset"].to_list() == list(report["datasets"])
+    pos = rows.filter(pl.col("dataset") == "pos_order_lines").row(0, named=True)
+    assert (pos["status"], pos["freshness"], pos["last_processed_date"], pos["days_late"]) == (
+        "failing", "fresh", "2024-02-29", 1)
+    assert (pos["last_run_day"], pos["last_run_rows"], pos["last_run_quarantined"], pos["last_run_seconds"]) == (
+        "2024-02-29", 1230, 4, 2.345)  # exact, not "1.230 baris, 2,3 dtk"
+    assert pos["failed_days"] == ", ".join(f"2024-02-{day}" for day in range(16, 28))  # all twelve, not the first five
+    assert pos["failures"].splitlines()[:2] == ["2024-02-16: ValueError: 16", "2024-02-17 (load): ValueError: 17"]
+    assert (pos["missing_days_count"], pos["missing_days"]) == (2, "2023-12-30, 2023-12-31")
+    never = rows.filter(pl.col("freshness") == "never")
+    assert never.height and never["last_processed_date"].is_null().all() and never["last_run_rows"].is_null().all()
