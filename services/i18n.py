@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
@@ -167,6 +167,7 @@ def t_or(key: str, lang: str, default: str) -> str:
     return t(key, lang) if has_message(key) else default
 
 
+@lru_cache(maxsize=16384)  # a daily chart labels every day of its range, on every load
 def format_day(day: date, lang: str, pattern: str = "d MMM y") -> str:
     """A business day in `lang` (CLDR patterns: `d MMM y` → `1 Feb 2024`, `EEE d MMM` → `Kam 1 Feb`)."""
     return babel_format_date(day, pattern, locale=language(lang))
