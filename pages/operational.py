@@ -17,6 +17,7 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
+import polars as pl
 from dash import Input, Output, State, callback, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 from flask import has_request_context, request, session
@@ -25,11 +26,11 @@ from etl.catalog import CATALOG
 from etl.dates import business_today
 from etl.settings import Settings, get_settings
 from etl.workers import ping_workers
-from pages.components import (current_language, dataset_title, health_table, iso_day, page_header, page_title,
-                              status_badge)
+from pages.components import (card_header, current_language, dataset_title, health_table, iso_day, page_header,
+                              page_title, register_export, status_badge)
 from services.duckdb_connector import get_lake
 from services.formatting import NO_VALUE, format_number
-from services.health import health_report
+from services.health import health_report, health_rows
 from services.i18n import add_messages, format_day, format_moment, t
 from services.operator_auth import (
     FAILURE_WINDOW_SECONDS, MAX_FAILURES, WRONG, LoginResult, OperatorRequired, current_operator, operator_guard,
@@ -89,6 +90,7 @@ add_messages({
                       "id": "Tidak ada worker Celery yang menjawab saat ini: hari-hari menunggu di antrean sampai ada "
                             "worker yang berjalan."},
     "ops-day-span": {"en": "{start} to {end}", "id": "{start} s.d. {end}"},
+    "ops-job-days": {"en": "Days of this refresh", "id": "Hari-hari penyegaran ini"},
     "ops-progress": {"en": "{kind} of {dataset}: {done} of {total} days done, {failed} failed ({state})",
                      "id": "{kind} {dataset}: {done} dari {total} hari selesai, {failed} gagal ({state})"},
     "ops-finished": {"en": "finished", "id": "selesai"},
@@ -155,7 +157,8 @@ def layout(**_query: str) -> dmc.Stack:
         [
             page_header(t("page-operational", lang), t("ops-subtitle", lang)),
             dcc.Interval(id=_id("health-interval"), interval=HEALTH_REFRESH_MS),
-            dmc.Box(id=_id("health")),
+            dmc.Card([card_header(_id("datasets"), t("home-health", lang), lang), dmc.Box(id=_id("health"))],
+                     withBorder=True, radius="md", p="sm"),
             dmc.Title(t("ops-refresh-title", lang), order=4, mt="md"),
             dmc.Box(operator_panel(settings, _signed_in(settings), lang), id=_id("operator")),
             dcc.Store(id=_id("job"), storage_type="session"),  # a reload goes on following the refresh
@@ -390,6 +393,7 @@ def _progress_view(progress: JobProgress, lang: str) -> dmc.Paper:
             dmc.ProgressSection(value=100 * done / total, color="green"),
             dmc.ProgressSection(value=100 * failed / total, color="red"),
         ], size="lg"),
+        card_header(_id("job-days"), t("ops-job-days", lang), lang),
         _progress_table(progress, lang),
     ]
     if progress.stopped:
@@ -407,3 +411,14 @@ def update_progress(data: dict[str, Any] | None, _ticks: int | None) -> Any:
         raise PreventUpdate
     progress = job_progress(job, get_settings())
     return _progress_view(progress, current_language()), progress.finished
+
+
+def _job_days(data: dict[str, Any] | None) -> pl.DataFrame:
+    """The followed job's days (the progress table's export); none when the page follows no job."""
+    job = Job.from_dict(data)
+    return job_progress(job, get_settings()).rows() if job is not None else pl.DataFrame()
+
+
+register_export(_id("datasets"), State(_id("health-interval"), "n_intervals"),
+                lambda _ticks: health_rows(health_report(get_settings(), lake=get_lake())[0]))
+register_export(_id("job-days"), State(_id("job"), "data"), _job_days)

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any
 
+import polars as pl
+
 from etl.catalog import CATALOG
 from etl.dates import DayRangeError, checked_days
 from etl.day_manifest import read_manifest
@@ -191,6 +193,9 @@ class DayProgress:
 
 
 FANOUT_FAILED, RUN_LOST = "fanout-failed", "run-lost"  # why a job stopped short
+PROGRESS_SCHEMA = pl.Schema({"kind": pl.String, "dataset": pl.String, "queued_at": pl.String, "day": pl.String,
+                             "state": pl.String, "finished_at": pl.String, "rows": pl.Int64, "quarantined": pl.Int64,
+                             "error": pl.String})
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,11 @@ class JobProgress:
 
     def count(self, state: str) -> int:
         return sum(1 for day in self.days if day.state == state)
+
+    def rows(self) -> pl.DataFrame:
+        """One row per day of the job, as the progress table shows it (its export): exact counts, UTC stamps."""
+        job = {"kind": self.job.kind, "dataset": self.job.dataset, "queued_at": self.job.queued_at}
+        return pl.DataFrame([{**job, **asdict(day)} for day in self.days], schema=PROGRESS_SCHEMA)
 
     @property
     def finished(self) -> bool:

@@ -51,14 +51,18 @@ def test_the_language_cookie_renders_the_page(client: FlaskClient, cookie: str |
     assert overview in layout and '"locale": "%s"' % lang in layout.replace('":"', '": "')
 
 
-def _download(client: FlaskClient, chart: str, fmt: str, page: str = "sales") -> dict:
+def _download(client: FlaskClient, chart: str, fmt: str, page: str = "sales",
+              state: tuple[str, str, object] | None = None) -> dict:
+    """Click `chart`'s CSV or Excel item; `state`: (id, property, value) of its export's state, else the page's
+    filters."""
     clicks = {"csv": 1 if fmt == "csv" else 0, "xlsx": 1 if fmt == "xlsx" else 0}
+    state_id, state_property, value = state or (f"{page}-filters", "data", STATE)
     payload = {
         "output": f"{chart}-download.data",
         "outputs": {"id": f"{chart}-download", "property": "data"},
         "inputs": [{"id": f"{chart}-{name}", "property": "n_clicks", "value": value} for name, value in clicks.items()],
         "changedPropIds": [f"{chart}-{fmt}.n_clicks"],
-        "state": [{"id": f"{page}-filters", "property": "data", "value": STATE}],
+        "state": [{"id": state_id, "property": state_property, "value": value}],
     }
     response = client.post("/_dash-update-component", json=payload)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
@@ -105,6 +109,22 @@ def test_the_overview_health_table_exports_every_dataset(client: FlaskClient, sm
     assert pos["missing_days_count"] == len(entry["missing_days"]) > 10  # every day, not the table's ten
     workbook = _download(client, "home-health", "xlsx", page="home")
     assert workbook["filename"] == "home-health.xlsx"
+
+
+def test_the_operational_tables_export_every_dataset_and_every_day_of_the_followed_refresh(
+        client: FlaskClient, small_lake_root: Path) -> None:
+    sent = _download(client, "operational-datasets", "csv", state=("operational-health-interval", "n_intervals", 3))
+    frame = pl.read_csv(io.BytesIO(base64.b64decode(sent["content"])[3:]))
+    report, _status = health_report(settings_for(small_lake_root))
+    assert sent["filename"] == "operational-datasets.csv" and frame["dataset"].to_list() == list(report["datasets"])
+    days = [SMALL_LAKE.start.isoformat(), SMALL_LAKE.end.isoformat()]
+    job = {"kind": "async", "dataset": "pos_order_lines", "days": days, "queued_at": "2020-01-01T00:00:00+00:00",
+           "task_id": "t-1"}
+    sent = _download(client, "operational-job-days", "csv", state=("operational-job", "data", job))
+    frame = pl.read_csv(io.BytesIO(base64.b64decode(sent["content"])[3:]))
+    assert sent["filename"] == "operational-job-days.csv"
+    assert frame["day"].to_list() == days and frame["state"].to_list() == ["done", "done"]
+    assert (frame["rows"] > 0).all() and frame["dataset"].unique().to_list() == ["pos_order_lines"]
 
 
 def test_a_future_period_says_so_instead_of_zeros(client: FlaskClient) -> None:
