@@ -60,7 +60,7 @@ VISITS = 4  # pages per user in the load test
 THINK_SECONDS = (5.0, 15.0)  # a dashboard user reads a page before the next
 FRESHNESS_LIMIT_SECONDS = 60.0  # a bound against hanging, not a target
 CHILD_TIMEOUT_SECONDS = 3600
-SCALE_MEMORY_LIMIT = "640MB"  # DuckDB's memory in the serving process measured on the 100M-line lake (1 GiB budget)
+SCALE_MEMORY_LIMIT = "640MB"  # DASH_DUCKDB_MEMORY_LIMIT of the dashboard processes on the 100M-line lake (1 GiB budget)
 
 
 def _p95(values: list[float]) -> float:
@@ -103,13 +103,12 @@ def _build_base(root: Path, spec: LakeSpec) -> dict[str, float]:
             "days_copied": pointer.days_copied}
 
 
-def _child(root: Path, spec: LakeSpec, mode: str, memory_limit: str) -> dict[str, Any]:
-    """Run `_measure_process` in a fresh process; its JSON answer."""
+def _child(root: Path, spec: LakeSpec, mode: str, serving: dict[str, str]) -> dict[str, Any]:
+    """Run `_measure_process` in a fresh process (`serving`: the dashboard's settings measured); its JSON answer."""
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_dashboard_queries", "child", str(root), mode, spec.end.isoformat(),
-         memory_limit],
-        cwd=REPO, env=_environment(root, spec, DASH_CACHE_TTL_SECONDS="0"), check=True, capture_output=True,
-        text=True, timeout=CHILD_TIMEOUT_SECONDS)
+        [sys.executable, "-m", "benchmarks.bench_dashboard_queries", "child", str(root), mode, spec.end.isoformat()],
+        cwd=REPO, env=_environment(root, spec, DASH_CACHE_TTL_SECONDS="0", **serving), check=True,
+        capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -159,7 +158,7 @@ def _test_client_pages() -> Any:
     return DashPages(get, post)
 
 
-def _measure_process(root: Path, mode: str, end: date, memory_limit: str) -> dict[str, Any]:
+def _measure_process(root: Path, mode: str, end: date) -> dict[str, Any]:
     """What `_child` runs: start, first page, every page warm, memory, freshness (serving mode)."""
     started = time.perf_counter()
     import dash
@@ -170,7 +169,6 @@ def _measure_process(root: Path, mode: str, end: date, memory_limit: str) -> dic
     imports = time.perf_counter() - started
     clock = _QueryClock()
     if mode == "serving":
-        duckdb_connector.SERVING_MEMORY_LIMIT = memory_limit or duckdb_connector.SERVING_MEMORY_LIMIT
         duckdb_connector.share_serving_base()
     pages = _test_client_pages()
     created = time.perf_counter()
@@ -278,14 +276,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _gunicorn(root: Path, spec: LakeSpec) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def _gunicorn(root: Path, spec: LakeSpec, serving: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """gunicorn with docker-compose's dash-app settings, on 127.0.0.1."""
     import requests
 
     port = _free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "app:server", "--bind", f"127.0.0.1:{port}", "--workers",
-         "2", "--timeout", "120"], cwd=REPO, env=_environment(root, spec), start_new_session=True)
+         "2", "--timeout", "120"], cwd=REPO, env=_environment(root, spec, **serving), start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
@@ -340,8 +338,8 @@ def _user(url: str, paths: list[str], end: date, seed: int, loads: list[float], 
             errors.append(f"{path} {days} {name}: {exc}")
 
 
-def _load_test(root: Path, spec: LakeSpec, paths: list[str]) -> dict[str, Any]:
-    with _gunicorn(root, spec) as (url, server):
+def _load_test(root: Path, spec: LakeSpec, paths: list[str], serving: dict[str, str]) -> dict[str, Any]:
+    with _gunicorn(root, spec, serving) as (url, server):
         loads: list[float] = []
         errors: list[str] = []
         users = [threading.Thread(target=_user, args=(url, paths, spec.end, seed, loads, errors))
@@ -400,14 +398,16 @@ def _worst(measured: dict[str, Any], days: int, filtered: bool | None = None) ->
 
 def run(spec: LakeSpec = BENCHMARK_LAKE, prefix: str = "dashboard", baseline: bool = True,
         memory_limit: str = "") -> dict[str, dict]:
-    """The figures on `spec`'s lake; `memory_limit`: DuckDB's in the serving process measured (default: the
-    serving processes' SERVING_MEMORY_LIMIT); `baseline`: also measure a process holding every table itself."""
+    """The figures on `spec`'s lake; `memory_limit`: DuckDB's in the serving processes measured and load-tested
+    (DASH_DUCKDB_MEMORY_LIMIT; default: the dashboard's); `baseline`: also measure a process holding every table
+    itself."""
     load_average = os.getloadavg()[0]
     with _linked_copy(cached_lake(spec)) as root:
         build = _build_base(root, spec)
-        serving = _child(root, spec, "serving", memory_limit)
-        memory = _child(root, spec, "memory", "") if baseline else None
-        load = _load_test(root, spec, sorted({key.split("|")[0] for key in serving["pages"]}))
+        settings = {"DASH_DUCKDB_MEMORY_LIMIT": memory_limit} if memory_limit else {}
+        serving = _child(root, spec, "serving", settings)
+        memory = _child(root, spec, "memory", {}) if baseline else None
+        load = _load_test(root, spec, sorted({key.split("|")[0] for key in serving["pages"]}), settings)
     lines = _lake_lines(spec)
     results: dict[str, dict] = {
         f"{prefix}_lake_lines": {"value": lines, "unit": "lines"},
@@ -472,8 +472,8 @@ def _lake_lines(spec: LakeSpec) -> int:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["child"]:
-        root, mode, end, memory_limit = argv[1:5]
-        print(json.dumps(_measure_process(Path(root), mode, date.fromisoformat(end), memory_limit)))
+        root, mode, end = argv[1:4]
+        print(json.dumps(_measure_process(Path(root), mode, date.fromisoformat(end))))
         return 0
     if argv[:1] == ["scale"]:  # `make bench-scale`: the 100M-line lake, its figures merged into results.json
         from benchmarks.__main__ import RESULTS

@@ -7,6 +7,8 @@ clean process exit. Secrets are kept out of `repr()` so a logged settings object
 
 from __future__ import annotations
 
+import re
+
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -68,6 +70,7 @@ class Settings:
     task_time_limit: int
     visibility_timeout_seconds: int
     dash_cache_ttl_seconds: int
+    dash_duckdb_memory_limit: str | None  # DuckDB memory of a dashboard process (None: the serving default, 128MB)
     ops_username: str | None
     ops_password: str | None = field(repr=False)
     secret_key: str | None = field(repr=False)  # NKDASH_SECRET_KEY: signs the dashboard's session cookies
@@ -103,6 +106,16 @@ def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str
         return convert(raw)
     except (ValueError, ZoneInfoNotFoundError) as exc:
         raise SettingsError(f"{name}={raw!r} is invalid: expected {expected}") from exc
+
+
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def _memory_size(raw: str) -> str:
+    """A DuckDB memory size (`640MB`, `1GiB`); it reaches SQL as text, so only this shape is accepted."""
+    if not _MEMORY_SIZE.fullmatch(raw.strip()):
+        raise ValueError("not a memory size")
+    return raw.strip()
 
 
 def _positive_int(raw: str) -> int:
@@ -215,6 +228,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         task_time_limit=hard,
         visibility_timeout_seconds=visibility,
         dash_cache_ttl_seconds=_parse(env, "DASH_CACHE_TTL_SECONDS", 300, int, "seconds"),
+        dash_duckdb_memory_limit=_parse(env, "DASH_DUCKDB_MEMORY_LIMIT", None, _memory_size, "a size such as 640MB"),
         ops_username=ops_user,
         ops_password=ops_password,
         secret_key=secret_key,

@@ -63,7 +63,9 @@ logger = logging.getLogger(__name__)
 
 CACHE_MAX_ENTRIES = 512
 REFRESH_INTERVAL_SECONDS = 1.0  # a change check is a few stats; a changed day is served within about a second
-SERVING_MEMORY_LIMIT = "128MB"  # DuckDB's buffer pool and query memory in a serving process (shared base mode)
+# DuckDB's buffer pool and query memory in a serving process (shared base mode) unless DASH_DUCKDB_MEMORY_LIMIT says
+# otherwise: enough at 10M lines within 400 MiB a process; a 100M-line lake wants about 640MB
+SERVING_MEMORY_LIMIT = "128MB"
 # Queries a process runs at once (the others wait their turn): DuckDB already spreads one query over every core, so
 # more at once only split the memory limit between them (at 100M lines, four did not fit in 128 MB).
 QUERY_SLOTS = 2
@@ -94,6 +96,7 @@ class Lake:
         self.cache_ttl_seconds = cache_ttl_seconds
         self._before_commit = before_commit
         self._connection = duckdb.connect(":memory:")
+        self._memory_limit = memory_limit or SERVING_MEMORY_LIMIT  # applies once the shared base is served
         self._connection.execute("SET GLOBAL enable_object_cache = true")
         # where a query spills past the memory limit: the process's own folder (the working directory, DuckDB's
         # default, is not writable in the container), removed at exit
@@ -118,8 +121,9 @@ class Lake:
 
     def share_base(self, memory_limit: str | None = None) -> None:
         """Serve from the lake's shared base (services.serving_base) from the next refresh on, building it when it is
-        missing or behind, with DuckDB's memory bounded by `memory_limit` (default SERVING_MEMORY_LIMIT)."""
-        limit = memory_limit or SERVING_MEMORY_LIMIT
+        missing or behind, with DuckDB's memory bounded by `memory_limit` (default: the Lake's, else
+        SERVING_MEMORY_LIMIT)."""
+        limit = memory_limit or self._memory_limit
         self._connection.execute(f"SET GLOBAL memory_limit = {sql_string(limit)}")
         self._serving.share()
 
@@ -363,7 +367,7 @@ def get_lake() -> Lake:
         if lake is None:
             lake = _lakes[settings.data_lake_root] = Lake(
                 settings.data_lake_root, settings.dash_cache_ttl_seconds, settings.business_timezone.key,
-                shared_base=_shared_base,
+                shared_base=_shared_base, memory_limit=settings.dash_duckdb_memory_limit,
             )
         return lake
 

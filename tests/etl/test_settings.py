@@ -19,6 +19,21 @@ def test_defaults_follow_the_design() -> None:
     assert not settings.ops_enabled
 
 
+def test_a_dashboard_process_takes_its_duckdb_memory_from_the_settings(tmp_path) -> None:
+    from services.duckdb_connector import Lake
+
+    assert load_settings({}).dash_duckdb_memory_limit is None
+    assert load_settings({"DASH_DUCKDB_MEMORY_LIMIT": " 640MB "}).dash_duckdb_memory_limit == "640MB"
+    for given, mib in ((None, 122.0), ("640MB", 610.3)):  # DuckDB reports 10^6-byte sizes in MiB
+        lake = Lake(tmp_path, cache_ttl_seconds=0, memory_limit=given)
+        try:
+            lake.share_base()  # the limit a serving process runs with (read before any refresh)
+            set_to = lake._connection.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        finally:
+            lake.close()
+        assert set_to == f"{mib} MiB"
+
+
 def test_odoo_url_and_runbook_aliases() -> None:
     settings = load_settings({"ODOO_URL": "http://127.0.0.1:8069", "ODOO_DB": "d", "ODOO_USER": "u",
                               "ODOO_PASSWORD": "p"})
@@ -45,6 +60,7 @@ def test_odoo_url_and_runbook_aliases() -> None:
         ({"ODOO_URL": "shop.example.com", "ODOO_DB": "d", "ODOO_USERNAME": "u", "ODOO_API_KEY": "k"}, "ODOO_URL"),
         ({"DATA_LAKE_ROOT": "s3://bucket/lake"}, "DATA_LAKE_ROOT"),
         ({"ETL_LOCK_TTL_SECONDS": "0"}, "ETL_LOCK_TTL_SECONDS"),
+        ({"DASH_DUCKDB_MEMORY_LIMIT": "640MB'; SET threads=1; --"}, "DASH_DUCKDB_MEMORY_LIMIT"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(env: dict[str, str], named: str) -> None:
