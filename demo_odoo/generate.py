@@ -9,6 +9,7 @@ See ``demo_odoo/README.md`` for how amounts are computed.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -38,6 +39,7 @@ class GenParams:
     orders_per_day: int | None = None
     pos_lines: int | None = None
     end_date: date | None = None
+    now: int | None = None  # epoch seconds of the demo's present (default: the clock); nothing is done after it
 
 
 def default_end_date() -> date:
@@ -217,6 +219,7 @@ class Generator:
         self.day0 = np.array([_local_midnight(d) for d in self.day_dates], dtype=np.int64)
         self.b = Builder(build_schema(params.version), horizon_ts=int(self.day0[-1]) + DAY - 1)
         self.setup_ts = int(self.day0[0]) - 45 * DAY
+        self.now = params.now if params.now is not None else int(time.time())
 
     # -------------------------------------------------------- helpers
     def ts(self, base: int, spread: int) -> int:
@@ -590,7 +593,12 @@ class Generator:
         stop = self.day0[sess_day] + DAY + 40 * 60 + rng.integers(0, 900, n)
         state = np.full(n, "closed", dtype=object)
         state[-1] = "opened"
-        stop[-1] = NULL_TS
+        # a session closes after midnight: one whose closing time has not come yet (the demo started just after
+        # midnight) is still in progress, as it would be in Odoo, rather than closed, with its stock moves, in the future
+        in_progress = stop > self.now
+        in_progress[-1] = True
+        state[in_progress] = "opened"
+        stop[in_progress] = NULL_TS
         self.sess_open = state == "opened"
         self.sess_stop = stop
         self.n_stores = ns

@@ -173,3 +173,17 @@ def test_nothing_is_written_after_the_last_business_day() -> None:
         for field in ("create_date", "write_date"):
             if field in table.columns:
                 assert int(np.max(table.columns[field], initial=0)) < horizon, (name, field)
+
+
+def test_a_demo_started_before_the_last_sessions_close_has_them_in_progress() -> None:
+    """The last day's sessions close after midnight: a demo started before that has them open, and no stock move
+    done after its present (quants read then would hold moves that have not happened)."""
+    end = date(2025, 1, 31)
+    now = int(datetime(2025, 1, 31, 17, 30, tzinfo=timezone.utc).timestamp())  # 1 Feb 00:30 WIB
+    db = generate(GenParams(version=17, days=10, seed=5, end_date=end, now=now))
+    sessions = db.tables["pos.session"].columns
+    last_day = sessions["start_at"] >= now - 36 * 3600  # opened just before 31 Jan 00:00 WIB
+    state = np.array(sessions["state"].get(np.arange(len(last_day))))
+    assert last_day.sum() > 1 and (state[last_day] == "opened").all() and (state[~last_day] == "closed").all()
+    done = db.tables["stock.move.line"].columns
+    assert int(np.max(done["date"])) <= now
