@@ -33,7 +33,7 @@ TOP_CUSTOMERS = 20
 
 def _customer_days_cte(lake: Lake, selection: Selection) -> tuple[str, dict[str, Any], bool]:
     """`WITH … days AS (…)`: the selection's orders summed per business day, channel, store and customer
-    (lake_sql.CUSTOMER_DAY_SUMS), and whether its rows are one per customer and date and source day (`by_date`).
+    (lake_sql.CUSTOMER_DAY_SUMS), and whether its rows are one per customer and date and source day (`one_a_day`).
 
     Without a store or channel filter: the `customer_dates` serving table (or, under one category or brand, its scope
     table); with one and no product filter: `customer_days`; otherwise the selected lines summed per order and then per
@@ -43,7 +43,10 @@ def _customer_days_cte(lake: Lake, selection: Selection) -> tuple[str, dict[str,
     by_date = not (filters.store_ids or filters.channel)
     if how is not None and (by_date or how.scope is None):
         ctes, params = filtered_rows(filters, "customer_dates" if by_date else "customer_days", how.scope)
-        return f"{ctes},\n    days AS (SELECT * FROM lines)", params, by_date
+        # `customer_days` rows of one store are POS rows of that store: one per customer and date too; so are
+        # invoice rows, which have no store
+        one_a_day = by_date or len(filters.store_ids) == 1 or (filters.channel == "invoice" and not filters.store_ids)
+        return f"{ctes},\n    days AS (SELECT * FROM lines)", params, one_a_day
     ctes, params = orders_cte(filters)
     return (f"{ctes},\n    days AS (SELECT date, channel, store_id, customer_id, {CUSTOMER_DAY_SUMS} FROM orders "
             "GROUP BY ALL)"), params, False
@@ -69,8 +72,9 @@ _DAY_SUMS = "sum(revenue) AS revenue, coalesce(sum(revenue) FILTER (WHERE custom
             "identified_revenue"
 _DISTINCT_CUSTOMERS = "count(DISTINCT customer_id) FILTER (WHERE sold) AS customers"
 # Identified customers who ordered, per day. Rows of several stores or channels name a customer more than once a day:
-# a distinct count. Rows one per customer, date and source day (`customer_dates`) name a customer once a day unless a
-# file holds rows of another date (the ETL quarantines those, so the distinct count is kept to such dates).
+# a distinct count. Rows one per customer, date and source day (`customer_dates`; `customer_days` of one store, or
+# of invoices) name a customer once a day unless a file holds rows of another date (the ETL quarantines those, so the
+# distinct count is kept to such dates).
 _BY_DAY_SQL = {
     False: f"by_day AS (SELECT date, {_DAY_SUMS}, {_DISTINCT_CUSTOMERS} FROM days GROUP BY date)",
     True: f"""other_dates AS (SELECT DISTINCT date FROM days WHERE date <> source_day),
@@ -114,17 +118,17 @@ def _calendar(lake: Lake, selection: Selection, by_day: pl.DataFrame) -> pl.Data
 
 def daily(lake: Lake, selection: Selection) -> pl.DataFrame:
     """`_calendar` of the selection."""
-    ctes, params, by_date = _customer_days_cte(lake, selection)
-    by_day = lake.query(f"{ctes},\n    {_BY_DAY_SQL[by_date]}\n    SELECT * FROM by_day", params)
+    ctes, params, one_a_day = _customer_days_cte(lake, selection)
+    by_day = lake.query(f"{ctes},\n    {_BY_DAY_SQL[one_a_day]}\n    SELECT * FROM by_day", params)
     return _calendar(lake, selection, by_day)
 
 
 def _customers_and_days(lake: Lake, selection: Selection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`customers` and `daily` from one query (the selected orders are read once for both)."""
-    ctes, params, by_date = _customer_days_cte(lake, selection)
+    ctes, params, one_a_day = _customer_days_cte(lake, selection)
     frame = lake.query(
         f"""{ctes},{_PER_CUSTOMER_SQL},
-    {_BY_DAY_SQL[by_date]}
+    {_BY_DAY_SQL[one_a_day]}
     SELECT 'customer' AS part, * FROM customers UNION ALL BY NAME SELECT 'day' AS part, * FROM by_day""",
         {**params, "start": selection.start})
     per_customer = frame.filter(pl.col("part") == "customer").select(_CUSTOMER_COLUMNS)

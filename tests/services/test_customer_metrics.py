@@ -127,10 +127,12 @@ def test_orders_per_customer_histogram_counts_customers_by_orders(
     assert dict(frequency.iter_rows()) == expected
 
 
+@pytest.mark.parametrize("selection", [FEBRUARY, replace(FEBRUARY, store_ids=(2,)), replace(FEBRUARY, channel="invoice"),
+                                       replace(FEBRUARY, store_ids=(1, 3)), replace(FEBRUARY, channel="pos")])
 def test_daily_revenue_splits_into_known_customers_and_walk_ins(stock_lake: Lake, lines: pl.DataFrame,
-                                                                products: pl.DataFrame) -> None:
-    daily = customer_metrics.customers_page(stock_lake, FEBRUARY).daily
-    chosen = selected(lines, products, FEBRUARY)
+                                                                products: pl.DataFrame, selection: Selection) -> None:
+    daily = customer_metrics.customers_page(stock_lake, selection).daily
+    chosen = selected(lines, products, selection)
     assert daily["date"].to_list() == [FEBRUARY.start + timedelta(days=offset) for offset in range(29)]
     assert daily["loaded"].all()
     for day, revenue, identified, walk_in, customers in daily.select(
