@@ -594,7 +594,8 @@ class Generator:
         state = np.full(n, "closed", dtype=object)
         state[-1] = "opened"
         # a session closes after midnight: one whose closing time has not come yet (the demo started just after
-        # midnight) is still in progress, as it would be in Odoo, rather than closed, with its stock moves, in the future
+        # midnight) is still in progress, as it would be in Odoo, rather than closed with its stock moves in the
+        # future
         in_progress = stop > self.now
         in_progress[-1] = True
         state[in_progress] = "opened"

@@ -108,7 +108,7 @@ class Lake:
         self._connection.execute("SET GLOBAL TimeZone = 'UTC'")  # TIMESTAMPTZ results come back in UTC
         self._serving = ServingReader(self._connection, self.root, timezone, shared=False)
         if shared_base:
-            self.share_base(memory_limit)
+            self.share_base()
         self._lock = threading.Lock()  # the cache and the data version
         self._refresh_lock = threading.Lock()  # one refresher at a time; queries never take it once built
         self._manifests = ManifestIndex(self.root)
@@ -119,12 +119,10 @@ class Lake:
         self._version: int | None = None  # bumped after each refresh commits; None until the first build
         self._cache: OrderedDict[tuple[Any, ...], _CacheEntry] = OrderedDict()
 
-    def share_base(self, memory_limit: str | None = None) -> None:
+    def share_base(self) -> None:
         """Serve from the lake's shared base (services.serving_base) from the next refresh on, building it when it is
-        missing or behind, with DuckDB's memory bounded by `memory_limit` (default: the Lake's, else
-        SERVING_MEMORY_LIMIT)."""
-        limit = memory_limit or self._memory_limit
-        self._connection.execute(f"SET GLOBAL memory_limit = {sql_string(limit)}")
+        missing or behind, with DuckDB's memory bounded by the Lake's `memory_limit` (default SERVING_MEMORY_LIMIT)."""
+        self._connection.execute(f"SET GLOBAL memory_limit = {sql_string(self._memory_limit)}")
         self._serving.share()
 
     def refresh_if_changed(self) -> bool:

@@ -17,8 +17,9 @@ carries `source_day`, the business day of the file it came from (its `date` may 
 refresh replaces a day's rows by that column, so every row of a replaced file goes, whatever its `date`. They are
 `sales_lines` (one row per sales line) and, derived from it, aggregates at the grains the pages read: `sales_cells`
 (the sales cube), `sales_products`, `sales_orders` (one row per order), `sales_cashiers`, `sales_baskets`,
-`customer_days`, `customer_dates`; from the payments, `payments_daily` and `order_payments`; from the stock moves, `moves_daily`. Where
-they are kept: services.serving_base (shared file) and services.serving_reader (each process's delta).
+`customer_days`, `customer_dates`; from the payments, `payments_daily` and `order_payments`; from the stock moves,
+`moves_daily`. Where they are kept: services.serving_base (shared file) and services.serving_reader (each process's
+delta).
 
 Grain and tax basis: fact_sales is one row per POS order line, `revenue` tax included after discount
 (price_subtotal_incl), `revenue_excl_tax` = price_subtotal, refunds negative with `is_refund`; fact_payments one row

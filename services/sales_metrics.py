@@ -115,10 +115,10 @@ def filtered_rows(filters: SalesFilters, table: str = "sales_lines",
     """`WITH [RECURSIVE] … lines AS (…)`: the rows of the serving table `table` the filters select (grain: the
     table's, one row per sales line for `sales_lines`).
 
-    With `scope` (the filters' one category or brand, `served_scope`), the rows of the order-level table `table` for
-    that scope (services.scoped_tables). Otherwise product-level filters select `selected_products`; sales lines of
-    those are read from the product-clustered copy of the shared base (services.lake_sql.product_lines_sql). The SQL
-    text depends only on which filters are set, never on their values (those are parameters).
+    With `scope` (the filters' one category or brand, when `served` serves it), the rows of the order-level table
+    `table` for that scope (services.scoped_tables). Otherwise product-level filters select `selected_products`; sales
+    lines of those are read from the product-clustered copy of the shared base (services.lake_sql.product_lines_sql).
+    The SQL text depends only on which filters are set, never on their values (those are parameters).
     """
     params: dict[str, Any] = {}
     ctes: list[str] = []

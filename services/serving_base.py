@@ -257,12 +257,8 @@ class _Build:
         self.connection.execute("DROP TABLE IF EXISTS scope_orders")
 
     def _same_scopes(self) -> bool:
-        """Whether the previous base has scope tables of the same products per scope as now."""
-        found = self.connection.sql(
-            f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{PREVIOUS}' AND table_name = "
-            f"'{SCOPE_PRODUCTS}'").fetchall()[0][0]
-        if not found:
-            return False
+        """Whether the previous base's scopes had the same products as now (a previous base is of this format, so it
+        has scope tables)."""
         differing = self.connection.sql(
             f"SELECT count(*) FROM ((SELECT * FROM {SCOPE_PRODUCTS} EXCEPT SELECT * FROM {PREVIOUS}.{SCOPE_PRODUCTS}) "
             f"UNION ALL (SELECT * FROM {PREVIOUS}.{SCOPE_PRODUCTS} EXCEPT SELECT * FROM {SCOPE_PRODUCTS}))")

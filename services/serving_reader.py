@@ -250,12 +250,16 @@ class ServingReader:
             self._start_build()
 
 
+# every scope's products in the dimension views now
+_DIMENSION_SCOPES = PRODUCT_SCOPES_SQL.format(products="dim_products", categories="dim_categories")
+
+
 def _scope_views(base: AttachedBase | None, stale: list[date]) -> dict[str, str]:
     """The views services.scoped_tables reads: the base's scope rows of the days it serves, the products of each
     scope, and the sales lines of the other days (every day, from the dimensions now, without a base)."""
     if base is None:
         empty_lines = scoped_lines_sql(f"(SELECT * FROM {_delta('sales_lines')} WHERE false)", SCOPE_PRODUCTS)
-        return {SCOPE_PRODUCTS: PRODUCT_SCOPES_SQL.format(products="dim_products", categories="dim_categories"),
+        return {SCOPE_PRODUCTS: _DIMENSION_SCOPES,
                 DELTA_LINES: "SELECT * FROM sales_lines",
                 **{f"base_{table.name}": f"SELECT * FROM ({scope_table_sql(table, empty_lines, 'order_payments')}) "
                                          "WHERE false" for table in SCOPE_TABLES}}
@@ -268,8 +272,8 @@ def _scope_views(base: AttachedBase | None, stale: list[date]) -> dict[str, str]
 def _served_scopes(cursor: duckdb.DuckDBPyConnection, base: AttachedBase) -> frozenset[tuple[str, int]]:
     """The scopes whose products in the base are their products in the dimensions now (views of this
     transaction)."""
-    in_dims = PRODUCT_SCOPES_SQL.format(products="dim_products", categories="dim_categories")
-    rows = cursor.sql(f"""WITH in_dims AS ({in_dims}), in_base AS (SELECT * FROM {base.alias}.{SCOPE_PRODUCTS}),
+    rows = cursor.sql(f"""WITH in_dims AS ({_DIMENSION_SCOPES}),
+        in_base AS (SELECT * FROM {base.alias}.{SCOPE_PRODUCTS}),
         differing AS ((SELECT * FROM in_dims EXCEPT SELECT * FROM in_base)
                       UNION ALL (SELECT * FROM in_base EXCEPT SELECT * FROM in_dims))
     SELECT DISTINCT scope_kind, scope_id FROM in_base ANTI JOIN differing USING (scope_kind, scope_id)""").fetchall()

@@ -127,8 +127,9 @@ def test_orders_per_customer_histogram_counts_customers_by_orders(
     assert dict(frequency.iter_rows()) == expected
 
 
-@pytest.mark.parametrize("selection", [FEBRUARY, replace(FEBRUARY, store_ids=(2,)), replace(FEBRUARY, channel="invoice"),
-                                       replace(FEBRUARY, store_ids=(1, 3)), replace(FEBRUARY, channel="pos")])
+@pytest.mark.parametrize("selection", [FEBRUARY, replace(FEBRUARY, store_ids=(2,)),
+                                       replace(FEBRUARY, channel="invoice"), replace(FEBRUARY, store_ids=(1, 3)),
+                                       replace(FEBRUARY, channel="pos")])
 def test_daily_revenue_splits_into_known_customers_and_walk_ins(stock_lake: Lake, lines: pl.DataFrame,
                                                                 products: pl.DataFrame, selection: Selection) -> None:
     daily = customer_metrics.customers_page(stock_lake, selection).daily
