@@ -8,6 +8,7 @@ from flask import Response, jsonify
 
 from etl.logs import configure_logging
 from etl.settings import exit_on_invalid_settings, get_settings
+from etl.workers import warm_worker_report
 from pages.components import app_shell, current_language
 from services.duckdb_connector import LakeRefresher, get_lake
 from services.health import health_report
@@ -42,9 +43,11 @@ app.interpolate_index = _index_with_language  # type: ignore[method-assign]
 def start_serving_process() -> LakeRefresher:
     """What a serving process does once at start (`python app.py`, or gunicorn's post_worker_init hook): structured
     logs, and the background refresher that attaches the lake's shared serving base (building it when missing) and
-    applies lake changes as they land, so no request waits for a refresh. Importing this module (tests, tools) starts nothing."""
+    applies lake changes as they land, so no request waits for a refresh; and the first ping of the Celery workers
+    (health), so no page waits for it. Importing this module (tests, tools) starts nothing."""
     settings = exit_on_invalid_settings()
     configure_logging(settings.log_level, settings.log_format)
+    warm_worker_report(settings)
     return LakeRefresher(shared_base=True).start()
 
 

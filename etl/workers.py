@@ -2,8 +2,8 @@
 
 A worker that died, hangs in its consumer or lost the broker stops answering, while Redis itself may be fine; the ping
 tells the two apart. A minimal Celery app is made for the ping (importing `etl_tasks` would load the ETL and Odoo
-client), and the answer is cached per process for `CACHE_SECONDS`, so `/health` polled often costs at most one ping
-wait every few seconds.
+client), and the answer is cached per process and asked again in the background every `CACHE_SECONDS`, so neither
+`/health` nor a page waits for a ping (the ping waits its whole timeout for every worker's answer).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ CACHE_SECONDS = 15.0
 # The ping gives up instead of Celery's reconnect loop when the broker does not answer.
 _BROKER_OPTIONS = {"max_retries": 0}
 
-_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}  # broker URL → (fresh until, report)
+_asking: set[str] = set()  # broker URLs a background thread is pinging
 _cache_lock = threading.Lock()
 
 
@@ -61,16 +62,36 @@ def ping_workers(broker_url: str, timeout: float = PING_TIMEOUT_SECONDS) -> dict
 
 
 def worker_report(settings: Settings) -> dict[str, Any]:
-    """`ping_workers` for the configured broker, cached for `CACHE_SECONDS` in this process."""
+    """`ping_workers` for the configured broker, cached in this process.
+
+    A ping waits its whole timeout for answers, so a page never waits for it once the process has an answer: an
+    answer older than `CACHE_SECONDS` is returned while one background thread asks again. Only a process's first
+    ask waits (the serving process asks at start, see `warm_worker_report`)."""
     key = settings.redis_url
     with _cache_lock:
         cached = _cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
+        if cached is not None:
+            if cached[0] <= time.monotonic() and key not in _asking:
+                _asking.add(key)
+                threading.Thread(target=_ask, args=(key,), name="worker-ping", daemon=True).start()
             return cached[1]
-    report = ping_workers(settings.redis_url)
-    with _cache_lock:
-        _cache[key] = (time.monotonic() + CACHE_SECONDS, report)
-    return report
+    return _ask(key)
+
+
+def warm_worker_report(settings: Settings) -> None:
+    """Ask in the background now, so the first page that shows the workers does not wait for the ping."""
+    threading.Thread(target=worker_report, args=(settings,), name="worker-ping", daemon=True).start()
+
+
+def _ask(key: str) -> dict[str, Any]:
+    try:
+        report = ping_workers(key)
+        with _cache_lock:
+            _cache[key] = (time.monotonic() + CACHE_SECONDS, report)
+        return report
+    finally:
+        with _cache_lock:
+            _asking.discard(key)
 
 
 def forget_worker_reports() -> None:
