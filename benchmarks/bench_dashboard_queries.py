@@ -304,7 +304,10 @@ def _workers_mib(master: int) -> list[float]:
     return [resident_mib(int(pid)) for pid in children]
 
 
-def _user(url: str, paths: list[str], end: date, seed: int, loads: list[float], errors: list[str]) -> None:
+Visit = tuple[str, int, str, float]  # a load test's page load: path, range days, filter name, seconds
+
+
+def _user(url: str, paths: list[str], end: date, seed: int, loads: list[Visit], errors: list[str]) -> None:
     import requests
 
     from benchmarks.dash_pages import DashPages
@@ -333,14 +336,14 @@ def _user(url: str, paths: list[str], end: date, seed: int, loads: list[float], 
         try:
             started = time.perf_counter()
             pages.load(path, _search(end, days, FILTERS[name]))
-            loads.append(time.perf_counter() - started)
+            loads.append((path, days, name, time.perf_counter() - started))
         except Exception as exc:  # noqa: BLE001
             errors.append(f"{path} {days} {name}: {exc}")
 
 
 def _load_test(root: Path, spec: LakeSpec, paths: list[str], serving: dict[str, str]) -> dict[str, Any]:
     with _gunicorn(root, spec, serving) as (url, server):
-        loads: list[float] = []
+        loads: list[Visit] = []
         errors: list[str] = []
         users = [threading.Thread(target=_user, args=(url, paths, spec.end, seed, loads, errors))
                  for seed in range(USERS)]
@@ -351,8 +354,26 @@ def _load_test(root: Path, spec: LakeSpec, paths: list[str], serving: dict[str, 
             user.join()
         seconds = time.perf_counter() - started
         workers = _workers_mib(server.pid)
-    return {"pages": len(loads), "errors": errors, "seconds": seconds, "p50": statistics.median(loads) if loads else 0,
-            "p95": _p95(loads) if loads else 0, "max": max(loads, default=0), "workers_mib": workers}
+    seconds_all = [visit[3] for visit in loads]
+    return {"pages": len(loads), "errors": errors, "seconds": seconds, "p50": statistics.median(seconds_all or [0]),
+            "p95": _p95(seconds_all or [0]), "max": max(seconds_all, default=0), "workers_mib": workers,
+            "visits": loads}
+
+
+def _load_tail(prefix: str, visits: list[Visit]) -> dict[str, dict]:
+    """The load test's page response per page (and per product filter or not): p50/p95 and how many loads, so a tail
+    names the pages it comes from."""
+    grouped: dict[str, list[float]] = {}
+    for path, _, name, seconds in visits:
+        page = "overview" if path == "/" else path.strip("/")
+        kind = "product_filter" if name in PRODUCT_FILTERS else "no_or_store_filter"
+        grouped.setdefault(f"{page}_{kind}", []).append(seconds)
+    figures: dict[str, dict] = {}
+    for group, values in sorted(grouped.items()):
+        unit = f"ms ({len(values)} page loads)"
+        figures[f"{prefix}_load_test_{group}_p50"] = {"value": _ms(statistics.median(values)), "unit": unit}
+        figures[f"{prefix}_load_test_{group}_p95"] = {"value": _ms(_p95(values)), "unit": unit}
+    return figures
 
 
 # --- results -------------------------------------------------------------------------------------------------------
@@ -443,6 +464,7 @@ def run(spec: LakeSpec = BENCHMARK_LAKE, prefix: str = "dashboard", baseline: bo
         f"{prefix}_load_test_worker_memory": {"value": round(max(load["workers_mib"], default=0)),
                                               "unit": "MiB resident, largest gunicorn worker after the test"},
         **_page_figures(prefix, serving, "serving"),
+        **_load_tail(prefix, load["visits"]),
     }
     if load["errors"]:
         logger.warning("load test errors", extra={"errors": load["errors"][:10]})
