@@ -58,6 +58,15 @@ def trace(kind: type[Trace], **properties: Any) -> Trace:
     return kind(_validate=False, **properties)
 
 
+class SentFigure(go.Figure):
+    """A figure that a callback builds, returns and drops: serialised as its own data. Plotly's `to_plotly_json`
+    deep-copies every trace and list first (one call per value: a third of a chart's serialisation), a copy that
+    protects a figure kept and changed after it is sent, which these never are."""
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return {"data": self._data, "layout": self._layout}
+
+
 def themed_figure(color_scheme: str, lang: str, traces: Sequence[BaseTraceType] = ()) -> go.Figure:
     """A figure of `traces` (built with `trace`) with the app's template for `color_scheme` ('light' | 'dark').
 
@@ -67,7 +76,7 @@ def themed_figure(color_scheme: str, lang: str, traces: Sequence[BaseTraceType] 
     here: `add_trace` would validate each one again."""
     layout = {"template": _template("dark" if color_scheme == "dark" else "light"), "margin": _MARGIN,
               "showlegend": False, "separators": _SEPARATORS[language(lang)], "hoverlabel": {"namelength": -1}}
-    return go.Figure(data=list(traces), layout=layout, _validate=False)
+    return SentFigure(data=list(traces), layout=layout, _validate=False)
 
 
 def message_figure(color_scheme: str, lang: str, text: str | None = None) -> go.Figure:
