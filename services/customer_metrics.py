@@ -59,8 +59,8 @@ _PER_CUSTOMER_SQL = """
         FROM days WHERE customer_id IS NOT NULL GROUP BY customer_id
     ),
     first_purchase AS (
-        SELECT customer_id, min(date) AS first_purchase FROM customer_dates
-        WHERE sold AND customer_id IN (SELECT customer_id FROM per_customer) GROUP BY customer_id
+        SELECT customer_id, first_purchase FROM customer_firsts
+        WHERE customer_id IN (SELECT customer_id FROM per_customer)
     ),
     customers AS (
         SELECT customer_id, coalesce(dim_partners.name, 'Customer ' || customer_id) AS customer, dim_partners.ref,

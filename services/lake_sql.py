@@ -231,6 +231,14 @@ BASKET_UNITS = "CAST(round(sold_units) AS BIGINT)"
 CUSTOMER_DAY_SUMS = """sum(revenue) AS revenue, count(*) FILTER (WHERE sold) AS orders, bool_or(sold) AS sold"""
 CUSTOMER_DATE_SUMS = """sum(revenue) AS revenue, CAST(sum(orders) AS BIGINT) AS orders, bool_or(sold) AS sold"""
 
+# Per identified customer, the first business day with an order (a sold line) in rows of `customer_dates` ({rows}),
+# and the source day of a row that gives it. New vs returning customers compare it with the period's start. The
+# shared base holds it for its days (`customer_firsts`), so a page looks first purchases up instead of reading every
+# day of `customer_dates`; the reader's view of it (services.serving_reader) adds the days the base does not hold.
+CUSTOMER_FIRSTS = "customer_firsts"
+CUSTOMER_FIRSTS_SQL = """SELECT customer_id, min(date) AS first_purchase, arg_min(source_day, date) AS source_day
+    FROM {rows} WHERE sold AND customer_id IS NOT NULL GROUP BY customer_id"""
+
 # Grain: one row per POS order × payment method (and source day): Σ amount, beside the order's revenue (Σ of its
 # lines' revenue), for payment mixes that follow a product selection.
 _ORDER_PAYMENTS_SQL = f"""

@@ -50,8 +50,8 @@ from etl.day_manifest import new_version
 from etl.io_parquet import atomic_write_bytes, lake_root
 from etl.pipelines.health import short_reason
 from services.lake_files import LakeFiles, ManifestIndex
-from services.lake_sql import (BY_PRODUCT, BY_PRODUCT_SQL, PRODUCT_KEYS, PRODUCT_KEYS_SQL, ServingTable, dimension_sql,
-                               probe_sql, serving_tables, sql_string)
+from services.lake_sql import (BY_PRODUCT, BY_PRODUCT_SQL, CUSTOMER_FIRSTS, CUSTOMER_FIRSTS_SQL, PRODUCT_KEYS,
+                               PRODUCT_KEYS_SQL, ServingTable, dimension_sql, probe_sql, serving_tables, sql_string)
 from services.scoped_tables import (PRODUCT_SCOPES_SQL, SCOPE_ORDERS_SQL, SCOPE_PRODUCTS, SCOPE_TABLES,
                                     scope_table_sql, scoped_lines_sql)
 from services.serving_days import DayFiles, day_rows_sql, differing_days, published_files, restricted, sql_params
@@ -101,7 +101,7 @@ def serving_format(business_timezone: str) -> str:
                                                                   **({table.source: table.source} if table.source
                                                                      else {})})]
                          for table in serving_tables()],
-                       PRODUCT_SCOPES_SQL, *[[table.name, table.sql] for table in SCOPE_TABLES]])
+                       PRODUCT_SCOPES_SQL, *[[table.name, table.sql] for table in SCOPE_TABLES], CUSTOMER_FIRSTS_SQL])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -218,6 +218,12 @@ class _Build:
         self.connection.execute(f"CREATE TABLE {BY_PRODUCT} AS " + BY_PRODUCT_SQL.format(
             lines="sales_lines", keys=PRODUCT_KEYS))
 
+    def first_purchases(self) -> None:
+        """`customer_firsts` of the base's `customer_dates` (recomputed whole: one pass over a narrow table)."""
+        self.connection.execute(f"CREATE TABLE {CUSTOMER_FIRSTS} AS "
+                                + CUSTOMER_FIRSTS_SQL.format(rows="customer_dates") + " ORDER BY customer_id")
+        self.rows[CUSTOMER_FIRSTS] = self.connection.sql(f"SELECT count(*) FROM {CUSTOMER_FIRSTS}").fetchall()[0][0]
+
     def build_scopes(self) -> None:
         """`product_scopes` (every scope's products now) and the scope tables (services.scoped_tables), sorted by
         scope. The previous base's rows of unchanged days are kept when its scopes had the same products; the other
@@ -296,6 +302,7 @@ def build_base(root: str | os.PathLike[str], business_timezone: str, *, memory_l
         for table in serving_tables():
             build.build_table(table)
         build.cluster_by_product()
+        build.first_purchases()
         build.build_scopes()
         build.write_files_table()
         if previous is not None:

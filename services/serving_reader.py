@@ -25,7 +25,8 @@ from pathlib import Path
 import duckdb
 
 from services.lake_files import DayFile, LakeFiles
-from services.lake_sql import BY_PRODUCT, PRODUCT_KEYS, ServingTable, serving_tables, sql_string
+from services.lake_sql import (BY_PRODUCT, CUSTOMER_FIRSTS, CUSTOMER_FIRSTS_SQL, PRODUCT_KEYS, ServingTable,
+                               serving_tables, sql_string)
 from services.serving_base import BaseBuilds, BasePointer, base_files, current_base
 from services.scoped_tables import (DELTA_LINES, PRODUCT_SCOPES_SQL, SCOPE_PRODUCTS, SCOPE_TABLES, scope_table_sql,
                                     scoped_lines_sql)
@@ -163,6 +164,7 @@ class ServingReader:
             views[table.name] = self._view_sql(table, base, stale)
             stale_of[table.name] = stale
         views |= self._product_views(base, stale_of["sales_lines"])
+        views[CUSTOMER_FIRSTS] = _first_purchases_view(cursor, base, stale_of["customer_dates"])
         scope_stale = sorted({*stale_of["sales_lines"], *stale_of["order_payments"]})
         views |= _scope_views(base, scope_stale)
         for name, sql in views.items():
@@ -248,6 +250,31 @@ class ServingReader:
                                   if (day_file := days.get(day)) is not None)}
         if len(stale) >= ROLL_DAYS or any(now - since >= ROLL_AGE_SECONDS for since in self._stale.values()):
             self._start_build()
+
+
+def _first_purchases_view(cursor: duckdb.DuckDBPyConnection, base: AttachedBase | None, stale: list[date]) -> str:
+    """Each identified customer's first purchase over what `customer_dates` serves: the least of the base's
+    `customer_firsts` (kept where the row giving it is of a day the base holds as published) and of the delta's days.
+
+    A customer whose base first purchase came from a stale day gets it again from the base's other days; all their
+    rows are dated on or after it, so only the base's rows from the earliest such date on are read (the table is in
+    date order)."""
+    delta = f"SELECT customer_id, first_purchase FROM ({CUSTOMER_FIRSTS_SQL.format(rows=_delta('customer_dates'))})"
+    if base is None:
+        return delta
+    firsts = f"{base.alias}.{CUSTOMER_FIRSTS}"
+    parts = [f"SELECT customer_id, first_purchase FROM {firsts}"]
+    if stale:
+        days = _dates_sql(stale)
+        parts[0] += f" WHERE source_day NOT IN ({days})"
+        (since,) = cursor.execute(f"SELECT min(first_purchase) FROM {firsts} WHERE source_day IN ({days})").fetchone()
+        if since is not None:
+            kept = f"({_base_rows(base, 'customer_dates', stale)} AND date >= DATE '{since.isoformat()}')"
+            parts.append(f"SELECT customer_id, first_purchase FROM ({CUSTOMER_FIRSTS_SQL.format(rows=kept)}) "
+                         f"WHERE customer_id IN (SELECT customer_id FROM {firsts} WHERE source_day IN ({days}))")
+    parts.append(delta)
+    return ("SELECT customer_id, min(first_purchase) AS first_purchase FROM (" + "\nUNION ALL ".join(parts)
+            + ") GROUP BY customer_id")
 
 
 # every scope's products in the dimension views now

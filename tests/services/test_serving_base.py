@@ -21,7 +21,7 @@ from etl.day_manifest import drop_day
 from etl.io_parquet import dimension_path, write_parquet_atomic
 from services import sales_metrics
 from services.duckdb_connector import Lake
-from services.lake_sql import serving_tables
+from services.lake_sql import CUSTOMER_FIRSTS, serving_tables
 from services.sales_metrics import SalesFilters
 from services.serving_base import (BaseBuilds, build_base, current_base, pointer_path, read_pointer, serving_dir)
 from tests.services.conftest import published, republish
@@ -69,8 +69,8 @@ def _assert_same_as_computed_in_process(shared: Lake, root: Path) -> None:
     """Every serving table and the Sales page for several selections equal those of a process with no base."""
     alone = Lake(root, cache_ttl_seconds=0, timezone=TZ)
     try:
-        for table in serving_tables():
-            assert_frame_equal(_table(shared, table.name), _table(alone, table.name), check_exact=False)
+        for name in [table.name for table in serving_tables()] + [CUSTOMER_FIRSTS]:
+            assert_frame_equal(_table(shared, name), _table(alone, name), check_exact=False)
         for filters in SELECTIONS:
             kpis, *frames = _page(shared, filters)
             expected_kpis, *expected = _page(alone, filters)
@@ -125,6 +125,28 @@ def test_a_new_base_copies_unchanged_days_and_the_process_switches_to_it(root: P
     _assert_same_as_computed_in_process(lake, root)
     third = build_base(root, TZ)  # the first base is removed once two newer ones exist
     assert not (serving_dir(root) / first.file).exists() and third.days_copied == SMALL_LAKE.days - 1
+
+
+def test_first_purchases_follow_a_day_republished_after_the_build(root: Path, lakes: Callable[..., Lake]) -> None:
+    """The base's first purchase of a customer may come from a day re-published since: it is then read again from
+    the base's other days and the delta's."""
+    build_base(root, TZ)
+    lake = lakes()
+    before = _table(lake, CUSTOMER_FIRSTS)
+    odd_customers = pl.col("customer_id").is_not_null() & (pl.col("customer_id") % 2 == 1)
+    republish(root, SMALL_LAKE.start,
+              lambda fact, frame: frame.filter(~odd_customers) if fact == "fact_sales" else frame)
+    assert lake.refresh_if_changed() is True
+    lines = pl.concat([published(root, "fact_sales", SMALL_LAKE.start + timedelta(days=offset))
+                       for offset in range(SMALL_LAKE.days)])
+    expected = lines.filter(~pl.col("is_refund") & pl.col("customer_id").is_not_null()).group_by("customer_id").agg(
+        first_purchase=pl.col("date").min())
+    after = _table(lake, CUSTOMER_FIRSTS)
+    assert_frame_equal(after, expected.sort(expected.columns))
+    moved = after.join(before, on="customer_id", suffix="_before").filter(
+        pl.col("first_purchase") != pl.col("first_purchase_before"))
+    assert moved.height > 0 and (moved["customer_id"] % 2 == 1).all()
+    _assert_same_as_computed_in_process(lake, root)
 
 
 def test_a_category_change_after_the_build_is_followed_exactly(root: Path, lakes: Callable[..., Lake]) -> None:
