@@ -4,13 +4,13 @@
   PBKDF2-HMAC-SHA256 digest (random salt per process), both compared with `hmac.compare_digest`, both always computed.
   No password is ever logged, stored or compared as plain text.
 - Failed logins are limited per client address and per user name: `MAX_FAILURES` within `FAILURE_WINDOW_SECONDS`
-  lock that address or name until the oldest of those failures is older than the window. When REDIS_URL answers
-  (checked once, at the first login of a process), the failures are counted in Redis (`SharedFailureLimiter`: keys
-  `nkdash:login-failures:<SHA-256>`, never a plain user name or address), so every dashboard process and host counts
-  the same ones. Otherwise they are counted in this process only (`FailureLimiter`, with a warning in the log): each
-  gunicorn worker then counts on its own, so N workers allow up to N × `MAX_FAILURES` attempts per window. Should
-  Redis stop answering later, the shared limiter warns and falls back to the failures this process saw (it counts
-  them locally too), so a lock is never dropped silently and the login page keeps working.
+  lock that address or name until the oldest of those failures is older than the window. The failures are counted
+  in Redis at REDIS_URL (`SharedFailureLimiter`: keys `nkdash:login-failures:<SHA-256>`, never a plain user name or
+  address), so every dashboard process and host counts the same ones. While Redis does not answer (down when the
+  process starts, or later), the limiter warns once and answers from the failures this process saw (it counts them
+  locally too), so a lock is never dropped silently and the login page keeps working; each gunicorn worker then
+  counts on its own (N workers allow up to N × `MAX_FAILURES` attempts per window) until Redis answers again, which
+  it asks every REDIS_RETRY_SECONDS.
 - A successful login puts the operator in the Flask session (a cookie signed with NKDASH_SECRET_KEY, see
   `configure_sessions`) for `SESSION_MAX_AGE_SECONDS`. Every action checks it with `require_operator` on the server,
   whatever the request says; without OPS_USERNAME/OPS_PASSWORD every action is refused.
@@ -226,18 +226,12 @@ class SharedFailureLimiter:
             self._redis_answered()
 
 
-def failure_limiter(redis_url: str) -> LoginLimiter:
-    """A SharedFailureLimiter on `redis_url` when it answers a PING; else, with a warning, this process's own."""
+def failure_limiter(redis_url: str, clock: Clock = time.time) -> SharedFailureLimiter:
+    """Failures shared through Redis at `redis_url`: while it does not answer (down at start, or later), counted in
+    this process with one warning, and Redis is asked again REDIS_RETRY_SECONDS later (SharedFailureLimiter)."""
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
                                   socket_timeout=REDIS_TIMEOUT_SECONDS)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        client.close()
-        log.warning("redis does not answer: failed logins are counted per dashboard process, so N processes allow "
-                    "N times as many attempts", extra={"error": type(exc).__name__, "max_failures": MAX_FAILURES})
-        return FailureLimiter()
-    return SharedFailureLimiter(client)
+    return SharedFailureLimiter(client, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -294,7 +288,7 @@ def _minutes(wait_seconds: float) -> int:
 @lru_cache(maxsize=1)
 def operator_guard(settings: Settings) -> OperatorGuard:
     """The process's guard for `settings` (one limiter for every request this process serves): failures shared
-    through REDIS_URL when it answers now, else counted in this process (see `failure_limiter`). Without operator
+    through REDIS_URL, counted in this process while Redis does not answer (see `failure_limiter`). Without operator
     credentials no login is checked, so Redis is not asked."""
     return OperatorGuard(settings, failure_limiter(settings.redis_url) if settings.ops_enabled else None)
 

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -19,9 +20,10 @@ from services import operator_auth
 from services.operator_auth import (
     DISABLED, FAILURE_WINDOW_SECONDS, LOCKED, LOGIN_REQUIRED, MAX_FAILURES, REDIS_KEY_PREFIX, SESSION_KEY,
     SESSION_MAX_AGE_SECONDS, WRONG, Credentials, FailureLimiter, LoginResult, OperatorGuard, OperatorRequired,
-    SharedFailureLimiter, configure_sessions, current_operator, operator_guard, require_operator, sign_in, sign_out,
+    SharedFailureLimiter, configure_sessions, current_operator, failure_limiter, operator_guard, require_operator,
+    sign_in, sign_out,
 )
-from tests.support.processes import free_port
+from tests.support.processes import RedisServer, free_port
 from tests.support.redis_db import redis_or_skip
 
 PASSWORD = "correct horse battery staple"
@@ -182,15 +184,28 @@ def test_the_guard_shares_failures_when_redis_answers(fresh_guard: None, redis_c
     assert guard.login("ops", PASSWORD, client).ok and not redis_client.exists(key)  # a success forgets them
 
 
-def test_a_closed_redis_port_falls_back_to_this_process_with_one_warning(
+def test_a_closed_redis_port_counts_in_this_process_with_one_warning(
         fresh_guard: None, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger=operator_auth.__name__)
     guard = operator_guard(load_settings({**OPS, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}))
-    assert isinstance(guard.limiter, FailureLimiter)
     results = [guard.login("ops", "guess", "10.0.0.1") for _ in range(MAX_FAILURES)]
     assert results[-1] == LoginResult(False, WRONG, locked_minutes=5)  # still locked, in this process
     warnings = [r.getMessage() for r in caplog.records if "redis" in r.getMessage()]
-    assert len(warnings) == 1 and "counted per dashboard process" in warnings[0]
+    assert len(warnings) == 1 and "counted by this dashboard process only" in warnings[0]
+
+
+def test_failures_are_shared_again_once_a_redis_that_was_down_at_start_answers(clock: Clock, tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis")  # its port, not started yet
+    limiter = failure_limiter(server.url(), clock)
+    limiter.fail("k")
+    assert limiter.locked_for("k") == 0  # counted here
+    server.start()
+    try:
+        clock.now += operator_auth.REDIS_RETRY_SECONDS
+        limiter.fail("k")
+        assert redis.Redis.from_url(server.url()).zcard(limiter.redis_key("k")) == 1  # in Redis again
+    finally:
+        server.stop()
 
 
 def test_when_redis_stops_answering_the_lock_holds_in_this_process(clock: Clock,
