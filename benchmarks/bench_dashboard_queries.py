@@ -360,22 +360,6 @@ def _load_test(root: Path, spec: LakeSpec, paths: list[str], serving: dict[str, 
             "visits": loads}
 
 
-def _load_tail(prefix: str, visits: list[Visit]) -> dict[str, dict]:
-    """The load test's page response per page (and per product filter or not): p50/p95 and how many loads, so a tail
-    names the pages it comes from."""
-    grouped: dict[str, list[float]] = {}
-    for path, _, name, seconds in visits:
-        page = "overview" if path == "/" else path.strip("/")
-        kind = "product_filter" if name in PRODUCT_FILTERS else "no_or_store_filter"
-        grouped.setdefault(f"{page}_{kind}", []).append(seconds)
-    figures: dict[str, dict] = {}
-    for group, values in sorted(grouped.items()):
-        unit = f"ms ({len(values)} page loads)"
-        figures[f"{prefix}_load_test_{group}_p50"] = {"value": _ms(statistics.median(values)), "unit": unit}
-        figures[f"{prefix}_load_test_{group}_p95"] = {"value": _ms(_p95(values)), "unit": unit}
-    return figures
-
-
 # --- results -------------------------------------------------------------------------------------------------------
 
 
@@ -400,6 +384,22 @@ def _page_figures(prefix: str, measured: dict[str, Any], label: str) -> dict[str
         both = grouped.get((path, days, not product), []) + timings
         figures[f"{prefix}_{label}_{page}_{days}d_callbacks_p95"] = {"value": _ms(_p95([t[1] for t in both])),
                                                                       "unit": "ms (whole callbacks, all filters)"}
+    return figures
+
+
+def _load_tail(prefix: str, visits: list[Visit]) -> dict[str, dict]:
+    """The load test's page response per page (and per product filter or not): p50/p95 and how many loads, so a tail
+    names the pages it comes from."""
+    grouped: dict[str, list[float]] = {}
+    for path, _, name, seconds in visits:
+        page = "overview" if path == "/" else path.strip("/")
+        kind = "product_filter" if name in PRODUCT_FILTERS else "no_or_store_filter"
+        grouped.setdefault(f"{page}_{kind}", []).append(seconds)
+    figures: dict[str, dict] = {}
+    for group, values in sorted(grouped.items()):
+        unit = f"ms ({len(values)} page loads)"
+        figures[f"{prefix}_load_test_{group}_p50"] = {"value": _ms(statistics.median(values)), "unit": unit}
+        figures[f"{prefix}_load_test_{group}_p95"] = {"value": _ms(_p95(values)), "unit": unit}
     return figures
 
 

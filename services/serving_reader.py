@@ -262,17 +262,14 @@ def _first_purchases_view(cursor: duckdb.DuckDBPyConnection, base: AttachedBase 
     delta = f"SELECT customer_id, first_purchase FROM ({CUSTOMER_FIRSTS_SQL.format(rows=_delta('customer_dates'))})"
     if base is None:
         return delta
-    firsts = f"{base.alias}.{CUSTOMER_FIRSTS}"
-    parts = [f"SELECT customer_id, first_purchase FROM {firsts}"]
+    parts = [f"SELECT customer_id, first_purchase FROM ({_base_rows(base, CUSTOMER_FIRSTS, stale)})", delta]
     if stale:
-        days = _dates_sql(stale)
-        parts[0] += f" WHERE source_day NOT IN ({days})"
-        (since,) = cursor.execute(f"SELECT min(first_purchase) FROM {firsts} WHERE source_day IN ({days})").fetchone()
+        moved = f"SELECT * FROM {base.alias}.{CUSTOMER_FIRSTS} WHERE source_day IN ({_dates_sql(stale)})"
+        (since,) = cursor.execute(f"SELECT min(first_purchase) FROM ({moved})").fetchone()
         if since is not None:
-            kept = f"({_base_rows(base, 'customer_dates', stale)} AND date >= DATE '{since.isoformat()}')"
+            kept = f"(SELECT * FROM ({_base_rows(base, 'customer_dates', stale)}) WHERE date >= DATE '{since}')"
             parts.append(f"SELECT customer_id, first_purchase FROM ({CUSTOMER_FIRSTS_SQL.format(rows=kept)}) "
-                         f"WHERE customer_id IN (SELECT customer_id FROM {firsts} WHERE source_day IN ({days}))")
-    parts.append(delta)
+                         f"WHERE customer_id IN (SELECT customer_id FROM ({moved}))")
     return ("SELECT customer_id, min(first_purchase) AS first_purchase FROM (" + "\nUNION ALL ".join(parts)
             + ") GROUP BY customer_id")
 
